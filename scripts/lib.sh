@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the kecpuhp test bench. Sourced, not run.
+
+KECPUHP_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KECPUHP_CACHE=${KECPUHP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kecpuhp}
+KVER=${KVER:-6.12}
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# ensure_packages PKG...: install the Debian packages that are missing.
+ensure_packages() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	say "installing Debian packages: ${missing[*]}"
+	local sudo=
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	if [ ! -f "$KECPUHP_CACHE/.apt-updated" ]; then
+		$sudo apt-get update -q >&2 || die "apt-get update failed"
+		mkdir -p "$KECPUHP_CACHE" && touch "$KECPUHP_CACHE/.apt-updated"
+	fi
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
+		--no-install-recommends "${missing[@]}" >&2 ||
+		die "apt-get install ${missing[*]} failed"
+}
+
+# Packages every test-bench step needs.
+BENCH_PACKAGES=(build-essential bc bison flex libelf-dev libssl-dev cpio
+		xz-utils kmod python3 qemu-system-x86 busybox-static sparse
+		"linux-source-$KVER")
+
+# kernel_source: echo the extracted Debian kernel tree, extracting it once.
+kernel_source() {
+	local dir="$KECPUHP_CACHE/src/linux-source-$KVER"
+	if [ ! -f "$dir/Makefile" ]; then
+		local tarball="/usr/src/linux-source-$KVER.tar.xz"
+		[ -f "$tarball" ] || die "$tarball missing (package linux-source-$KVER)"
+		say "extracting $tarball"
+		mkdir -p "$KECPUHP_CACHE/src"
+		tar -C "$KECPUHP_CACHE/src" -xf "$tarball" || die "extracting $tarball failed"
+	fi
+	echo "$dir"
+}
+
+# kernel_build_dir: echo the cached build directory for KVER and the config
+# fragment; the name changes whenever either does.
+kernel_build_dir() {
+	local pkgver key
+	pkgver=$(dpkg-query -W -f='${Version}' "linux-source-$KVER" 2>/dev/null)
+	key=$(cat "$KECPUHP_TOP/scripts/kernel.config" | sha256sum | cut -c1-12)
+	echo "$KECPUHP_CACHE/kbuild-$KVER-${pkgver//[^A-Za-z0-9.+-]/_}-$key"
+}
+
+# run_with_progress LOG CMD...: run CMD with its output in LOG, printing a
+# line every 30 s with the elapsed time and the number of objects built.
+run_with_progress() {
+	local log=$1 start=$SECONDS pid rc
+	shift
+	"$@" >"$log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 5
+		if [ $(((SECONDS - start) % 30)) -lt 5 ]; then
+			say "  ... $((SECONDS - start))s, $(grep -c '^  CC' "$log") objects compiled"
+		fi
+	done
+	wait "$pid"
+	rc=$?
+	[ $rc -eq 0 ] || tail -40 "$log" >&2
+	return $rc
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kecpuhp internals shared by the files of the module. Each file has one job:
+ *   registry.c  the registration list, handles, Register/Deregister, unload
+ *   notify.c    the notification sequencing: cpuhp callbacks, replays
+ *   procnum.c   the processor numbering and the index/group queries
+ *   debugfs.c   the debug surface
+ *   main.c      module init/exit: the cpuhp states and the module notifier
+ */
+#ifndef _KECPUHP_INTERNAL_H
+#define _KECPUHP_INTERNAL_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
+#include <kecpuhp/wdm.h>
+
+#define KECPUHP_NR_STATES	3	/* Start, Complete, Failure */
+
+/* kecpuhp_reg.bits */
+#define KECPUHP_REG_DEAD	BIT(0)	/* deregistered; freed after the pass */
+#define KECPUHP_REG_STARTED	BIT(1)	/* got Start of the add in flight */
+#define KECPUHP_REG_REPORTED	BIT(2)	/* status misuse already reported */
+
+/*
+ * One registration. Kept within 64 bytes (one kmalloc-64 object): drivers
+ * may register one per device, and the count is unlimited.
+ */
+struct kecpuhp_reg {
+	struct list_head node;		/* kecpuhp_regs, registration order */
+	PPROCESSOR_CALLBACK_FUNCTION fn;
+	PVOID ctx;
+	u32 id;				/* the handle given to the driver */
+	u16 flags;			/* the Windows Flags argument */
+	u16 bits;			/* KECPUHP_REG_* */
+	u32 count[KECPUHP_NR_STATES];	/* notifications delivered, by state */
+};
+
+/* registry.c */
+extern struct list_head kecpuhp_regs;
+extern struct mutex kecpuhp_regs_mutex;
+void kecpuhp_regs_lock(void);
+void kecpuhp_regs_unlock(void);
+bool kecpuhp_reg_live(const struct kecpuhp_reg *reg);
+extern struct notifier_block kecpuhp_module_nb;
+void kecpuhp_registry_exit(void);
+
+/* notify.c */
+int kecpuhp_cpu_prepare(unsigned int cpu);
+int kecpuhp_cpu_online(unsigned int cpu);
+int kecpuhp_cpu_dead(unsigned int cpu);
+bool kecpuhp_replay_existing(struct kecpuhp_reg *reg);
+
+/* procnum.c */
+int kecpuhp_procnum_init(void);
+void kecpuhp_procnum_exit(void);
+u32 kecpuhp_index_reserve(unsigned int cpu);
+void kecpuhp_index_release(unsigned int cpu);
+void kecpuhp_index_activate(u32 index);
+bool kecpuhp_index_is_active(u32 index);
+u32 kecpuhp_assigned_count(void);
+u32 kecpuhp_active_count(void);
+PROCESSOR_NUMBER kecpuhp_index_number(u32 index);
+
+/* debugfs.c */
+void kecpuhp_debugfs_init(int prepare_state, int online_state);
+void kecpuhp_debugfs_exit(void);
+
+#endif /* _KECPUHP_INTERNAL_H */
