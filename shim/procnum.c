@@ -63,11 +63,13 @@ PROCESSOR_NUMBER kecpuhp_index_number(u32 index)
 
 u32 kecpuhp_assigned_count(void)
 {
+	/* Pairs with the release in reserve: the entries below are written. */
 	return smp_load_acquire(&kecpuhp_assigned);
 }
 
 u32 kecpuhp_active_count(void)
 {
+	/* Pairs with the release in activate. */
 	return smp_load_acquire(&kecpuhp_active);
 }
 
@@ -78,6 +80,7 @@ u32 kecpuhp_index_reserve(unsigned int cpu)
 
 	WRITE_ONCE(kecpuhp_index_cpu[index], cpu);
 	WRITE_ONCE(per_cpu(kecpuhp_cpu_index, cpu), index);
+	/* Publish the count after the entries it covers. */
 	smp_store_release(&kecpuhp_assigned, index + 1);
 	return index;
 }
@@ -88,6 +91,7 @@ void kecpuhp_index_release(unsigned int cpu)
 	u32 index = per_cpu(kecpuhp_cpu_index, cpu);
 
 	WARN_ON_ONCE(index + 1 != kecpuhp_assigned || index < kecpuhp_active);
+	/* Withdraw the count before the entry goes stale. */
 	smp_store_release(&kecpuhp_assigned, index);
 	WRITE_ONCE(per_cpu(kecpuhp_cpu_index, cpu), INVALID_PROCESSOR_INDEX);
 }
@@ -95,6 +99,7 @@ void kecpuhp_index_release(unsigned int cpu)
 void kecpuhp_index_activate(u32 index)
 {
 	WARN_ON_ONCE(index != kecpuhp_active || index >= kecpuhp_assigned);
+	/* Pairs with kecpuhp_active_count(). */
 	smp_store_release(&kecpuhp_active, index + 1);
 }
 

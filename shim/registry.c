@@ -32,6 +32,7 @@
 #include "internal.h"
 
 LIST_HEAD(kecpuhp_regs);
+/* Guards kecpuhp_regs and the registrations on it; see the top comment. */
 DEFINE_MUTEX(kecpuhp_regs_mutex);
 static struct task_struct *kecpuhp_regs_owner;
 static DEFINE_XARRAY_ALLOC1(kecpuhp_handles);
@@ -93,8 +94,8 @@ static bool kecpuhp_register_allowed(PPROCESSOR_CALLBACK_FUNCTION fn,
 	else if (kecpuhp_in_callback())
 		why = "called from inside a processor-change callback";
 	if (why)
-		kecpuhp_misuse(caller, "KeRegisterProcessorChangeCallback: %s (flags 0x%x); returning NULL",
-			       why, flags);
+		kecpuhp_misuse(caller, "%s: %s (flags 0x%x); returning NULL",
+			       "KeRegisterProcessorChangeCallback", why, flags);
 	return !why;
 }
 
@@ -157,7 +158,7 @@ PVOID KeRegisterProcessorChangeCallback(PPROCESSOR_CALLBACK_FUNCTION CallbackFun
 		return NULL;
 	reg = kecpuhp_reg_alloc(CallbackFunction, CallbackContext, Flags);
 	if (!reg) {
-		kecpuhp_misuse(caller, "KeRegisterProcessorChangeCallback: out of memory; returning NULL");
+		kecpuhp_misuse(caller, "%s: out of memory; returning NULL", __func__);
 		return NULL;
 	}
 
@@ -191,8 +192,8 @@ static void kecpuhp_deregister_locked(PVOID handle, void *caller)
 	if (id <= U32_MAX)
 		reg = xa_load(&kecpuhp_handles, id);
 	if (!reg) {
-		kecpuhp_misuse(caller, "KeDeregisterProcessorChangeCallback: unknown or already deregistered handle %p; ignored",
-			       handle);
+		kecpuhp_misuse(caller, "%s: unknown or already deregistered handle %p; ignored",
+			       "KeDeregisterProcessorChangeCallback", handle);
 		return;
 	}
 	kecpuhp_reg_kill(reg);
@@ -217,12 +218,12 @@ VOID KeDeregisterProcessorChangeCallback(PVOID CallbackHandle)
 	void *caller = __builtin_return_address(0);
 
 	if (!CallbackHandle) {
-		kecpuhp_misuse(caller, "KeDeregisterProcessorChangeCallback: NULL handle; ignored");
+		kecpuhp_misuse(caller, "%s: NULL handle; ignored", __func__);
 		return;
 	}
 	if (kecpuhp_atomic_context()) {
-		kecpuhp_misuse(caller, "KeDeregisterProcessorChangeCallback: called from atomic context; handle %p stays registered",
-			       CallbackHandle);
+		kecpuhp_misuse(caller, "%s: called from atomic context; handle %p stays registered",
+			       __func__, CallbackHandle);
 		return;
 	}
 	if (kecpuhp_in_callback()) {

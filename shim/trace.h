@@ -9,33 +9,29 @@
 
 /* One event per callback invocation: what the driver was told, and how long it took. */
 TRACE_EVENT(kecpuhp_notify,
-	TP_PROTO(const void *callback, u32 state, u32 index, int cpu,
-		 s32 status, s32 op_status, u64 duration_ns),
-	TP_ARGS(callback, state, index, cpu, status, op_status, duration_ns),
-	TP_STRUCT__entry(
-		__field(const void *, callback)
-		__field(u32, state)
-		__field(u32, index)
-		__field(int, cpu)
-		__field(s32, status)
-		__field(s32, op_status)
-		__field(u64, duration_ns)
-	),
-	TP_fast_assign(
-		__entry->callback = callback;
-		__entry->state = state;
-		__entry->index = index;
-		__entry->cpu = cpu;
-		__entry->status = status;
-		__entry->op_status = op_status;
-		__entry->duration_ns = duration_ns;
-	),
-	TP_printk("%s index=%u group=%u number=%u cpu=%d callback=%ps status=0x%08x op_status=0x%08x duration_ns=%llu",
-		  __print_symbolic(__entry->state, { 0, "Start" },
-				   { 1, "Complete" }, { 2, "Failure" }),
-		  __entry->index, __entry->index / 64, __entry->index % 64,
-		  __entry->cpu, __entry->callback, __entry->status,
-		  __entry->op_status, __entry->duration_ns)
+	    TP_PROTO(const void *callback, u32 state, u32 index, int cpu,
+		     s32 status, s32 op_status, u64 duration_ns),
+	    TP_ARGS(callback, state, index, cpu, status, op_status, duration_ns),
+	    TP_STRUCT__entry(__field(const void *, callback)
+			     __field(u32, state)
+			     __field(u32, index)
+			     __field(int, cpu)
+			     __field(s32, status)
+			     __field(s32, op_status)
+			     __field(u64, duration_ns)),
+	    TP_fast_assign(__entry->callback = callback;
+			   __entry->state = state;
+			   __entry->index = index;
+			   __entry->cpu = cpu;
+			   __entry->status = status;
+			   __entry->op_status = op_status;
+			   __entry->duration_ns = duration_ns;),
+	    TP_printk("%s index=%u group=%u number=%u cpu=%d callback=%ps status=0x%08x op_status=0x%08x duration_ns=%llu",
+		      __print_symbolic(__entry->state, { 0, "Start" },
+				       { 1, "Complete" }, { 2, "Failure" }),
+		      __entry->index, __entry->index / 64, __entry->index % 64,
+		      __entry->cpu, __entry->callback, __entry->status,
+		      __entry->op_status, __entry->duration_ns)
 );
 
 #endif /* _KECPUHP_TRACE_H */

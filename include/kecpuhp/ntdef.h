@@ -28,10 +28,8 @@ typedef unsigned int ULONG;
 typedef int LONG;
 typedef unsigned long ULONG_PTR;
 typedef void *PVOID;
-typedef LONG NTSTATUS;
-typedef NTSTATUS *PNTSTATUS;
-typedef ULONG_PTR KAFFINITY;
-typedef KAFFINITY *PKAFFINITY;
+typedef LONG NTSTATUS, *PNTSTATUS;
+typedef ULONG_PTR KAFFINITY, *PKAFFINITY;
 
 #ifndef NT_SUCCESS
 #define NT_SUCCESS(Status) (((NTSTATUS)(Status)) >= 0)

@@ -32,7 +32,9 @@ typedef struct _KE_PROCESSOR_CHANGE_NOTIFY_CONTEXT {
 typedef VOID PROCESSOR_CALLBACK_FUNCTION(PVOID CallbackContext,
 					 PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT ChangeContext,
 					 PNTSTATUS OperationStatus);
-typedef PROCESSOR_CALLBACK_FUNCTION *PPROCESSOR_CALLBACK_FUNCTION;
+typedef void (*PPROCESSOR_CALLBACK_FUNCTION)(PVOID CallbackContext,
+					     PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT ChangeContext,
+					     PNTSTATUS OperationStatus);
 #endif
 
 #ifndef KE_PROCESSOR_CHANGE_ADD_EXISTING
@@ -55,10 +57,10 @@ VOID KeDeregisterProcessorChangeCallback(PVOID CallbackHandle);
 ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber);
 ULONG KeQueryMaximumProcessorCountEx(USHORT GroupNumber);
 ULONG KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors);
-ULONG KeQueryMaximumProcessorCount(VOID);
-KAFFINITY KeQueryActiveProcessors(VOID);
-USHORT KeQueryActiveGroupCount(VOID);
-USHORT KeQueryMaximumGroupCount(VOID);
+ULONG KeQueryMaximumProcessorCount(void);
+KAFFINITY KeQueryActiveProcessors(void);
+USHORT KeQueryActiveGroupCount(void);
+USHORT KeQueryMaximumGroupCount(void);
 KAFFINITY KeQueryGroupAffinity(USHORT GroupNumber);
 ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber);
 NTSTATUS KeGetProcessorNumberFromIndex(ULONG ProcIndex, PPROCESSOR_NUMBER ProcNumber);
