@@ -227,8 +227,8 @@ bool kecpuhp_replay_existing(struct kecpuhp_reg *reg)
 	if (k < n) {
 		for (i = 0; i < k; i++)
 			kecpuhp_tell(reg, KeProcessorAddFailureNotify, i, op, op);
-		pr_info("kecpuhp: registration of %ps vetoed at processor index %u with NTSTATUS 0x%08x\n",
-			reg->fn, k, op);
+		pr_info_ratelimited("kecpuhp: registration of %ps vetoed at processor index %u with NTSTATUS 0x%08x\n",
+				    reg->fn, k, op);
 		return false;
 	}
 	for (i = 0; i < n; i++)

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Stress test for kecpuhp, run in a guest with CPUs the shim has not seen.
+ *
+ * Worker threads register and deregister in a loop, with and without
+ * KE_PROCESSOR_CHANGE_ADD_EXISTING; some registrations veto, some
+ * deregister themselves from inside their callback, some try to register
+ * from inside it. Meanwhile a hotplug thread takes CPUs offline and online
+ * and adds new ones, and a cpuhp state of this module makes bring-ups fail
+ * at random after the shim's Start. Every registration checks its own view:
+ *  - per index, at most one Start at a time, and Start carries the index
+ *    that the active count says comes next;
+ *  - every Start is followed by exactly one Complete or Failure (unless the
+ *    registration deregistered itself in that Start);
+ *  - Complete only for an index that is active, in order, with no index
+ *    missed after the ADD_EXISTING replay;
+ *  - nothing after Deregister returned;
+ *  - the ADD_EXISTING replay is Start 0..N-1, Complete 0..N-1 for the N
+ *    active processors, or Start 0..k, Failure 0..k-1 on a veto at k.
+ * insmod runs it for duration_s seconds and prints its figures; the result
+ * is "violations=0" or not.
+ */
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <kecpuhp/wdm.h>
+
+static unsigned int duration_s = 60;
+module_param(duration_s, uint, 0444);
+MODULE_PARM_DESC(duration_s, "how long to run, in seconds");
+static unsigned int workers = 4;
+module_param(workers, uint, 0444);
+MODULE_PARM_DESC(workers, "registering threads");
+static unsigned int fail_percent = 60;
+module_param(fail_percent, uint, 0444);
+MODULE_PARM_DESC(fail_percent, "how often a new CPU's bring-up is made to fail");
+
+#define STRESS_NONE	U32_MAX
+
+struct stress_reg {
+	PVOID handle;			/* xchg'ed: whoever takes it deregisters */
+	struct task_struct *owner;	/* replays run in the registering task */
+	bool done;			/* Deregister has returned */
+	bool veto, self_dereg, reenter;
+	u32 pending;			/* index with Start not yet finished */
+	u32 next;			/* next index to complete, or NONE */
+	u32 replay_n, replay_start, replay_complete, replay_fail;
+	bool dropped_in_start;
+};
+
+static atomic_long_t stress_regs, stress_hotplug_ops, stress_notes, stress_violations;
+static int stress_fail_state;
+static unsigned long stress_deadline;
+
+static bool stress_chance(unsigned int percent)
+{
+	return get_random_u32() % 100 < percent;
+}
+
+#define stress_violation(fmt, ...) do {					\
+	atomic_long_inc(&stress_violations);					\
+	pr_err("kecpuhp_stress: VIOLATION %s: " fmt "\n", __func__, ##__VA_ARGS__); \
+} while (0)
+
+static void stress_replay(struct stress_reg *s, PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT cc,
+			  PNTSTATUS op)
+{
+	u32 i = cc->NtNumber;
+
+	switch (cc->State) {
+	case KeProcessorAddStartNotify:
+		if (s->replay_start == 0)
+			s->replay_n = KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS);
+		if (i != s->replay_start || s->replay_complete || *op != STATUS_SUCCESS)
+			stress_violation("replay Start %u, expected %u", i, s->replay_start);
+		s->replay_start++;
+		if (s->veto && stress_chance(20))
+			*op = STATUS_NO_MEMORY;
+		break;
+	case KeProcessorAddCompleteNotify:
+		if (i != s->replay_complete || s->replay_start != s->replay_n)
+			stress_violation("replay Complete %u, expected %u", i,
+					 s->replay_complete);
+		s->replay_complete++;
+		break;
+	case KeProcessorAddFailureNotify:
+		if (i != s->replay_fail || cc->Status != STATUS_NO_MEMORY)
+			stress_violation("replay Failure %u, expected %u", i, s->replay_fail);
+		s->replay_fail++;
+		break;
+	}
+}
+
+static VOID stress_callback(PVOID ctx, PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT cc, PNTSTATUS op);
+
+/* A hot-add Start: check it, then maybe misbehave. */
+static void stress_start(struct stress_reg *s, u32 i, PNTSTATUS op)
+{
+	PVOID h;
+
+	if (s->pending != STRESS_NONE)
+		stress_violation("Start %u while %u is pending", i, s->pending);
+	if (i != KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS) ||
+	    (s->next != STRESS_NONE && i != s->next))
+		stress_violation("Start %u, active %u, next %u", i,
+				 KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS), s->next);
+	s->pending = i;
+	if (s->reenter && KeRegisterProcessorChangeCallback(stress_callback, s, 0))
+		stress_violation("Register from a callback succeeded");
+	if (s->veto && stress_chance(50) && NT_SUCCESS(*op))
+		*op = STATUS_INSUFFICIENT_RESOURCES;
+	if (s->self_dereg && stress_chance(30)) {
+		h = xchg(&s->handle, NULL);
+		if (h) {
+			KeDeregisterProcessorChangeCallback(h);
+			s->dropped_in_start = true;
+			WRITE_ONCE(s->done, true);
+		}
+	}
+}
+
+static VOID stress_callback(PVOID ctx, PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT cc, PNTSTATUS op)
+{
+	struct stress_reg *s = ctx;
+	PROCESSOR_NUMBER pn;
+	u32 i = cc->NtNumber;
+
+	atomic_long_inc(&stress_notes);
+	if (READ_ONCE(s->done))
+		stress_violation("state %d index %u after Deregister returned", cc->State, i);
+	if (!NT_SUCCESS(KeGetProcessorNumberFromIndex(i, &pn)) ||
+	    pn.Group != cc->ProcNumber.Group || pn.Number != cc->ProcNumber.Number)
+		stress_violation("index %u does not resolve", i);
+	if (current == s->owner) {
+		stress_replay(s, cc, op);
+		return;
+	}
+	switch (cc->State) {
+	case KeProcessorAddStartNotify:
+		stress_start(s, i, op);
+		break;
+	case KeProcessorAddCompleteNotify:
+		if (s->pending != i || i >= KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS))
+			stress_violation("Complete %u, pending %u", i, s->pending);
+		s->pending = STRESS_NONE;
+		s->next = i + 1;
+		break;
+	case KeProcessorAddFailureNotify:
+		if (s->pending != i)
+			stress_violation("Failure %u, pending %u", i, s->pending);
+		s->pending = STRESS_NONE;
+		break;
+	}
+}
+
+/* After Register returned: the replay must match what it returned. */
+static void stress_check_registered(struct stress_reg *s, ULONG flags, PVOID h)
+{
+	if (!(flags & KE_PROCESSOR_CHANGE_ADD_EXISTING)) {
+		if (!h || s->replay_start)
+			stress_violation("flags 0: handle %d, %u Starts", !!h, s->replay_start);
+		return;
+	}
+	if (h && (s->replay_start != s->replay_n || s->replay_complete != s->replay_n ||
+		  s->replay_fail))
+		stress_violation("replay of %u: %u Start, %u Complete, %u Failure",
+				 s->replay_n, s->replay_start, s->replay_complete, s->replay_fail);
+	if (!h && (s->replay_fail + 1 != s->replay_start || s->replay_complete))
+		stress_violation("vetoed replay: %u Start, %u Complete, %u Failure",
+				 s->replay_start, s->replay_complete, s->replay_fail);
+	s->next = s->replay_n;
+}
+
+static void stress_one_registration(void)
+{
+	struct stress_reg *s = kzalloc(sizeof(*s), GFP_KERNEL);
+	ULONG flags = stress_chance(50) ? KE_PROCESSOR_CHANGE_ADD_EXISTING : 0;
+	PVOID h;
+
+	if (!s)
+		return;
+	s->owner = current;
+	s->pending = STRESS_NONE;
+	s->next = STRESS_NONE;
+	s->veto = stress_chance(15);
+	s->self_dereg = stress_chance(15);
+	s->reenter = stress_chance(10);
+	h = KeRegisterProcessorChangeCallback(stress_callback, s, flags);
+	atomic_long_inc(&stress_regs);
+	stress_check_registered(s, flags, h);
+	if (h) {
+		WRITE_ONCE(s->handle, h);
+		msleep(get_random_u32() % 20);
+		h = xchg(&s->handle, NULL);
+	}
+	if (h) {
+		KeDeregisterProcessorChangeCallback(h);
+		WRITE_ONCE(s->done, true);
+	} else {
+		/* Dropped in a callback: wait for that hotplug operation to end. */
+		cpus_read_lock();
+		cpus_read_unlock();
+	}
+	if (s->pending != STRESS_NONE && !s->dropped_in_start)
+		stress_violation("Start %u never finished", s->pending);
+	kfree(s);
+}
+
+static int stress_worker(void *unused)
+{
+	while (time_before(jiffies, READ_ONCE(stress_deadline)))
+		stress_one_registration();
+	return 0;
+}
+
+/* Make bring-ups of CPUs fail after the shim's Start. */
+static int stress_fail_prepare(unsigned int cpu)
+{
+	return stress_chance(fail_percent) ? -EIO : 0;
+}
+
+static int stress_hotplug(void *unused)
+{
+	unsigned int cpu;
+
+	while (time_before(jiffies, READ_ONCE(stress_deadline))) {
+		cpu = get_random_u32() % nr_cpu_ids;
+		if (cpu == 0 || !cpu_present(cpu))
+			continue;
+		if (cpu_online(cpu))
+			remove_cpu(cpu);
+		else
+			add_cpu(cpu);
+		atomic_long_inc(&stress_hotplug_ops);
+		msleep(get_random_u32() % 10);
+	}
+	return 0;
+}
+
+/* Start the hotplug thread and the workers, and wait for all of them. */
+static int stress_run(void)
+{
+	struct task_struct *threads[16];
+	unsigned int n = min(workers, 15u) + 1, i;
+	int ret = 0;
+
+	stress_deadline = jiffies + duration_s * HZ;
+	for (i = 0; i < n; i++) {
+		threads[i] = kthread_run(i ? stress_worker : stress_hotplug, NULL,
+					 "kecpuhp_stress/%u", i);
+		if (IS_ERR(threads[i])) {
+			ret = PTR_ERR(threads[i]);
+			WRITE_ONCE(stress_deadline, jiffies);
+			n = i;
+			break;
+		}
+		get_task_struct(threads[i]);
+	}
+	for (i = 0; i < n; i++) {
+		kthread_stop(threads[i]);
+		put_task_struct(threads[i]);
+	}
+	return ret;
+}
+
+static int __init stress_init(void)
+{
+	int ret;
+
+	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "kecpuhp/stress:fail",
+					stress_fail_prepare, NULL);
+	if (ret < 0)
+		return ret;
+	stress_fail_state = ret;
+	ret = stress_run();
+	cpuhp_remove_state_nocalls(stress_fail_state);
+	if (ret)
+		return ret;
+	pr_info("kecpuhp_stress: seconds=%u registrations=%ld hotplug_ops=%ld notifications=%ld active=%u violations=%ld\n",
+		duration_s, atomic_long_read(&stress_regs),
+		atomic_long_read(&stress_hotplug_ops), atomic_long_read(&stress_notes),
+		KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS),
+		atomic_long_read(&stress_violations));
+	return 0;
+}
+
+static void __exit stress_exit(void)
+{
+}
+
+module_init(stress_init);
+module_exit(stress_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("kecpuhp stress test: registrations against CPU hotplug");
+MODULE_AUTHOR("The kecpuhp developers");
