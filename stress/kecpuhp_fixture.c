@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A misbehaving driver for the guest scenarios that need a real module:
+ *  - leak=1: registers at load and never deregisters, so unloading it
+ *    exercises kecpuhp's module notifier;
+ *  - writing 1 to try_register registers (and deregisters) once, with
+ *    fault injection armed for this task only, so that a failslab setup
+ *    with task-filter=Y fails exactly kecpuhp's allocations; the outcome
+ *    is in last_result: "null", "handle" or "none".
+ */
+#include <linux/module.h>
+#include <linux/sched.h>
+#include <kecpuhp/wdm.h>
+
+static bool leak;
+module_param(leak, bool, 0444);
+MODULE_PARM_DESC(leak, "register at load, never deregister");
+
+static atomic_t fixture_calls = ATOMIC_INIT(0);
+module_param_named(calls, fixture_calls.counter, int, 0444);
+MODULE_PARM_DESC(calls, "notifications received");
+
+static char last_result[8] = "none";
+module_param_string(last_result, last_result, sizeof(last_result), 0444);
+MODULE_PARM_DESC(last_result, "outcome of the last try_register");
+
+static VOID fixture_callback(PVOID ctx, PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT cc, PNTSTATUS op)
+{
+	atomic_inc(&fixture_calls);
+}
+
+static int fixture_try_register(const char *val, const struct kernel_param *kp)
+{
+	PVOID h;
+
+	current->make_it_fail = true;
+	h = KeRegisterProcessorChangeCallback(fixture_callback, NULL,
+					      KE_PROCESSOR_CHANGE_ADD_EXISTING);
+	current->make_it_fail = false;
+	strscpy(last_result, h ? "handle" : "null", sizeof(last_result));
+	if (h)
+		KeDeregisterProcessorChangeCallback(h);
+	return 0;
+}
+
+static const struct kernel_param_ops fixture_try_ops = {
+	.set = fixture_try_register,
+};
+module_param_cb(try_register, &fixture_try_ops, NULL, 0200);
+MODULE_PARM_DESC(try_register, "write 1: register once with fault injection armed");
+
+static int __init fixture_init(void)
+{
+	if (leak && !KeRegisterProcessorChangeCallback(fixture_callback, NULL, 0))
+		return -ENOMEM;
+	return 0;
+}
+
+static void __exit fixture_exit(void)
+{
+	/* With leak=1, the registration is deliberately left behind. */
+}
+
+module_init(fixture_init);
+module_exit(fixture_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("kecpuhp test fixture: a driver that misbehaves on purpose");
+MODULE_AUTHOR("The kecpuhp developers");
