@@ -17,7 +17,8 @@
  * task at a time: that task is recorded, so a call back into the API from a
  * callback is recognised instead of deadlocking. Deregistration from inside
  * a callback marks the registration dead; it is unlinked and freed when the
- * mutex is released.
+ * pass ends. Otherwise Register and Deregister are O(log R): an xarray
+ * operation and a list insertion or removal.
  */
 #include <linux/cpu.h>
 #include <linux/export.h>
@@ -35,6 +36,7 @@ LIST_HEAD(kecpuhp_regs);
 /* Guards kecpuhp_regs and the registrations on it; see the top comment. */
 DEFINE_MUTEX(kecpuhp_regs_mutex);
 static struct task_struct *kecpuhp_regs_owner;
+static bool kecpuhp_regs_reap;		/* a callback deregistered something */
 static DEFINE_XARRAY_ALLOC1(kecpuhp_handles);
 static u32 kecpuhp_next_id;
 
@@ -48,16 +50,19 @@ void kecpuhp_regs_lock(void)
 	WRITE_ONCE(kecpuhp_regs_owner, current);
 }
 
-/* Free what was deregistered while the lock was held, then release it. */
+/* Free what callbacks deregistered during the pass, then release the lock. */
 void kecpuhp_regs_unlock(void)
 {
 	struct kecpuhp_reg *reg, *tmp;
 
-	list_for_each_entry_safe(reg, tmp, &kecpuhp_regs, node) {
-		if (reg->bits & KECPUHP_REG_DEAD) {
-			list_del(&reg->node);
-			kfree(reg);
+	if (kecpuhp_regs_reap) {
+		list_for_each_entry_safe(reg, tmp, &kecpuhp_regs, node) {
+			if (reg->bits & KECPUHP_REG_DEAD) {
+				list_del(&reg->node);
+				kfree(reg);
+			}
 		}
+		kecpuhp_regs_reap = false;
 	}
 	WRITE_ONCE(kecpuhp_regs_owner, NULL);
 	mutex_unlock(&kecpuhp_regs_mutex);
@@ -118,12 +123,22 @@ static struct kecpuhp_reg *kecpuhp_reg_alloc(PPROCESSOR_CALLBACK_FUNCTION fn,
 	return reg;
 }
 
-/* Make a dead registration unreachable by handle; the pass frees it. */
-static void kecpuhp_reg_kill(struct kecpuhp_reg *reg)
+/*
+ * Make a registration unreachable by handle. Inside a notification pass the
+ * list is being walked, so it is only marked dead, and freed when the pass
+ * ends; outside one it goes at once.
+ */
+static void kecpuhp_reg_kill(struct kecpuhp_reg *reg, bool in_pass)
 {
 	lockdep_assert_held(&kecpuhp_regs_mutex);
-	reg->bits |= KECPUHP_REG_DEAD;
 	xa_erase(&kecpuhp_handles, reg->id);
+	if (in_pass) {
+		reg->bits |= KECPUHP_REG_DEAD;
+		kecpuhp_regs_reap = true;
+		return;
+	}
+	list_del(&reg->node);
+	kfree(reg);
 }
 
 /**
@@ -184,7 +199,7 @@ PVOID KeRegisterProcessorChangeCallback(PPROCESSOR_CALLBACK_FUNCTION CallbackFun
 EXPORT_SYMBOL_GPL(KeRegisterProcessorChangeCallback);
 
 /* Deregister @handle with the registration lock held by this task. */
-static void kecpuhp_deregister_locked(PVOID handle, void *caller)
+static void kecpuhp_deregister_locked(PVOID handle, void *caller, bool in_pass)
 {
 	unsigned long id = (unsigned long)handle;
 	struct kecpuhp_reg *reg = NULL;
@@ -196,7 +211,7 @@ static void kecpuhp_deregister_locked(PVOID handle, void *caller)
 			       "KeDeregisterProcessorChangeCallback", handle);
 		return;
 	}
-	kecpuhp_reg_kill(reg);
+	kecpuhp_reg_kill(reg, in_pass);
 }
 
 /**
@@ -227,12 +242,12 @@ VOID KeDeregisterProcessorChangeCallback(PVOID CallbackHandle)
 		return;
 	}
 	if (kecpuhp_in_callback()) {
-		kecpuhp_deregister_locked(CallbackHandle, caller);
+		kecpuhp_deregister_locked(CallbackHandle, caller, true);
 		return;
 	}
 	cpus_read_lock();
 	kecpuhp_regs_lock();
-	kecpuhp_deregister_locked(CallbackHandle, caller);
+	kecpuhp_deregister_locked(CallbackHandle, caller, false);
 	kecpuhp_regs_unlock();
 	cpus_read_unlock();
 }
@@ -243,19 +258,18 @@ static int kecpuhp_module_going(struct notifier_block *nb, unsigned long action,
 				void *data)
 {
 	struct module *mod = data;
-	struct kecpuhp_reg *reg;
+	struct kecpuhp_reg *reg, *tmp;
 
 	if (action != MODULE_STATE_GOING)
 		return NOTIFY_DONE;
 	cpus_read_lock();
 	kecpuhp_regs_lock();
-	list_for_each_entry(reg, &kecpuhp_regs, node) {
-		if (!kecpuhp_reg_live(reg) ||
-		    !within_module((unsigned long)reg->fn, mod))
+	list_for_each_entry_safe(reg, tmp, &kecpuhp_regs, node) {
+		if (!within_module((unsigned long)reg->fn, mod))
 			continue;
 		pr_err("kecpuhp: module %s unloaded without deregistering processor-change callback %ps (handle %u); deregistered on its behalf\n",
 		       mod->name, reg->fn, reg->id);
-		kecpuhp_reg_kill(reg);
+		kecpuhp_reg_kill(reg, false);
 	}
 	kecpuhp_regs_unlock();
 	cpus_read_unlock();
