@@ -24,6 +24,7 @@
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/vmalloc.h>
@@ -258,6 +259,7 @@ static void bench_memory(void)
 	bench_set_regs(&nr, n);
 	ke = max(0L, bench_slab_bytes() - before) / max(nr, 1u);
 	bench_set_regs(&nr, 0);
+	rcu_barrier();	/* let the freed xarray nodes go before timing more */
 	bench_row("memory per registration", "bytes", nat, ke,
 		  "slab growth; native = the consumer's struct with two hlist_nodes");
 }
