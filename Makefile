@@ -22,3 +22,8 @@ check:
 	bash scripts/check.sh
 
 .PHONY: all modules clean check
+
+lint:
+	bash scripts/lint.sh
+
+.PHONY: lint

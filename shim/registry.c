@@ -228,7 +228,7 @@ static void kecpuhp_deregister_locked(PVOID handle, void *caller, bool in_pass)
  *
  * Context: process context, may sleep (not when called from a callback).
  */
-VOID KeDeregisterProcessorChangeCallback(PVOID CallbackHandle)
+void KeDeregisterProcessorChangeCallback(PVOID CallbackHandle)
 {
 	void *caller = __builtin_return_address(0);
 
