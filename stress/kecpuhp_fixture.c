@@ -29,14 +29,22 @@ static VOID fixture_callback(PVOID ctx, PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT cc, 
 	atomic_inc(&fixture_calls);
 }
 
+/* Arm fault injection (failslab's task-filter) for this task only. */
+static void fixture_make_it_fail(bool fail)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	current->make_it_fail = fail;
+#endif
+}
+
 static int fixture_try_register(const char *val, const struct kernel_param *kp)
 {
 	PVOID h;
 
-	current->make_it_fail = true;
+	fixture_make_it_fail(true);
 	h = KeRegisterProcessorChangeCallback(fixture_callback, NULL,
 					      KE_PROCESSOR_CHANGE_ADD_EXISTING);
-	current->make_it_fail = false;
+	fixture_make_it_fail(false);
 	strscpy(last_result, h ? "handle" : "null", sizeof(last_result));
 	if (h)
 		KeDeregisterProcessorChangeCallback(h);
