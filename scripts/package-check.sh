@@ -18,12 +18,18 @@ result() { printf '@@kecpuhp:result %s@@\n' "$*"; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# fresh_tree: a copy of the sources in $tmp/tree, so nothing here touches
+# the working tree's build products.
+fresh_tree() {
+	rm -rf "$tmp/tree" && mkdir -p "$tmp/tree"
+	git -C "$KECPUHP_TOP" ls-files -z | (cd "$KECPUHP_TOP" && xargs -0 cp --parents -t "$tmp/tree")
+}
+
 # check NAME CMD...: run CMD in a fresh copy of the tree; fail on a warning.
 check() {
 	local name=$1 out
 	shift
-	rm -rf "$tmp/tree" && mkdir -p "$tmp/tree"
-	git -C "$KECPUHP_TOP" ls-files -z | (cd "$KECPUHP_TOP" && xargs -0 cp --parents -t "$tmp/tree")
+	fresh_tree
 	out=$(cd "$tmp/tree" && "$@" 2>&1)
 	if [ $? -ne 0 ] || grep -qE 'warning:|error:' <<<"$out"; then
 		result "fail $name $(grep -m1 -E 'warning:|error:' <<<"$out" || tail -n 1 <<<"$out")"
@@ -62,7 +68,8 @@ done
 
 install_check() {
 	local kdir=/usr/src/linux-headers-${HEADER_RELEASES[0]} root=$tmp/root drv=$tmp/drv
-	make -s -C "$KECPUHP_TOP" KDIR="$kdir" install DESTDIR="$root" \
+	fresh_tree
+	make -s -C "$tmp/tree" KDIR="$kdir" install DESTDIR="$root" \
 		INSTALL_MOD_PATH="$root" >/dev/null 2>&1 || return 1
 	mkdir -p "$drv"
 	cp "$KECPUHP_TOP/samples/kecpuhp_sample.c" "$drv/mydriver.c"
@@ -74,7 +81,7 @@ KBUILD
 	make -C "$kdir" M="$drv" W=1 >"$tmp/drv.log" 2>&1 &&
 		! grep -qE 'warning|WARNING' "$tmp/drv.log" &&
 		[ "$(/sbin/modinfo -F depends "$drv/mydriver.ko")" = kecpuhp ] &&
-		make -s -C "$KECPUHP_TOP" KDIR="$kdir" uninstall DESTDIR="$root" \
+		make -s -C "$tmp/tree" KDIR="$kdir" uninstall DESTDIR="$root" \
 			INSTALL_MOD_PATH="$root" >/dev/null 2>&1 &&
 		[ -z "$(find "$root" -type f)" ]
 }
@@ -84,5 +91,4 @@ else
 	result "fail install-and-build-a-driver"
 	tail -20 "$tmp/drv.log" >&2 2>/dev/null
 fi
-make -s -C "$KECPUHP_TOP" KDIR=/usr/src/linux-headers-${HEADER_RELEASES[0]} clean-shim >/dev/null 2>&1
 exit 0
