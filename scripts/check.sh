@@ -1,0 +1,76 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: build the test kernel (cached) and the modules, run the host
+# packaging checks, boot the guests (KUnit, QEMU hot-add, robustness), and
+# summarize everything as "N passed, M failed". Environment:
+#   KVERS="6.12 6.1"  the test kernels
+#   BOOTS="kunit hotadd robustness package"  what to run
+#   STRESS_SECONDS=60  the stress duration
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$KECPUHP_TOP"
+
+KVERS=${KVERS:-6.12 6.1}
+STRESS_SECONDS=${STRESS_SECONDS:-60}
+BOOTS=${BOOTS:-kunit hotadd robustness package}
+out=$KECPUHP_TOP/build
+logs=$out/logs
+start=$SECONDS
+rm -rf "$logs" && mkdir -p "$logs"
+step() { say "[$((SECONDS - start))s] $*"; }
+wanted() { [[ " $BOOTS " == *" $1 "* ]]; }
+
+step "packages"
+ensure_packages "${BENCH_PACKAGES[@]}" linux-source-6.1
+
+boots=()
+# boot NAME KVER SMP MAXCPUS APPEND SCRIPT: one guest run, logged.
+boot() {
+	local name=$1 kver=$2 smp=$3 maxcpus=$4 append=$5 script=$6 kdir=$7 status=0
+	local mods=() ko
+	wanted "${name%-*}" || return 0
+	for ko in shim/kecpuhp.ko kunit/kecpuhp_test.ko samples/kecpuhp_sample.ko \
+		  stress/kecpuhp_stress.ko stress/kecpuhp_fixture.ko; do
+		[ -f "$out/$kver/$ko" ] && mods+=("$out/$kver/$ko")
+	done
+	echo "$STRESS_SECONDS" >"$out/stress_seconds"
+	bash scripts/mkinitramfs.sh "$out/$name.cpio.gz" "scripts/guest/$script" \
+		"${mods[@]}" "$out/stress_seconds"
+	step "boot $name: -smp $smp,maxcpus=$maxcpus $append"
+	python3 scripts/qemu.py --kernel "$kdir/arch/x86/boot/bzImage" \
+		--initrd "$out/$name.cpio.gz" --smp "$smp" --maxcpus "$maxcpus" \
+		--append "$append" --timeout 900 --log "$logs/$name.log" \
+		>/dev/null || status=$?
+	step "boot $name: exit status $status, log $logs/$name.log"
+	boots+=(--boot "$name=$status")
+}
+
+for kver in $KVERS; do
+	step "test kernel $kver"
+	kdir=$(KVER=$kver bash scripts/build-kernel.sh | tail -n 1)
+	step "modules for $kver (W=1)"
+	rm -rf "$out/$kver" && mkdir -p "$out/$kver"
+	git ls-files -z | xargs -0 cp --parents -t "$out/$kver"
+	if ! make -C "$kdir" M="$out/$kver" W=1 >"$logs/build-$kver.log" 2>&1 ||
+	   grep -qE 'warning:|error:' "$logs/build-$kver.log"; then
+		grep -E 'warning:|error:' "$logs/build-$kver.log" | head -20 >&2
+		echo "@@kecpuhp:result fail build-$kver see $logs/build-$kver.log@@" >"$logs/build-$kver.result"
+	else
+		echo "@@kecpuhp:result ok build-$kver@@" >"$logs/build-$kver.result"
+	fi
+	[ -f "$out/$kver/kunit/kecpuhp_test.ko" ] &&
+		boot "kunit-$kver" "$kver" 6 6 "maxcpus=2" kunit.sh "$kdir"
+	boot "hotadd-$kver" "$kver" 2 5 "" hotadd.sh "$kdir"
+	[ "$kver" = 6.12 ] &&
+		boot "robustness-$kver" "$kver" 6 6 "maxcpus=2 kmemleak=on" robustness.sh "$kdir"
+done
+
+if wanted package; then
+	step "packaging checks: Debian 6.1/6.12 headers, DKMS, install"
+	bash scripts/package-check.sh >"$logs/package.log" 2>"$logs/package.err" || true
+fi
+
+step "summary"
+python3 scripts/ktap-summary.py --kunit-py "$(kernel_source)/tools/testing/kunit/kunit.py" \
+	"${boots[@]}" "$logs"/*.log "$logs"/*.result

@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest side of the KUnit run (busybox sh). Boot: 6 vCPUs with maxcpus=2,
+# so CPUs 2-5 are new to kecpuhp. The suites run when kecpuhp_test.ko is
+# loaded; each suite's KTAP is printed from debugfs between markers.
+M=/kecpuhp
+rc=0
+insmod $M/kecpuhp.ko || { echo "@@kecpuhp:result fail insmod-kecpuhp@@"; exit 1; }
+if ! insmod $M/kecpuhp_test.ko; then
+	echo "@@kecpuhp:result fail insmod-kecpuhp_test@@"
+	rc=1
+fi
+for d in /sys/kernel/debug/kunit/*/; do
+	[ -f "$d/results" ] || continue
+	suite=$(basename "$d")
+	echo "@@kecpuhp:ktap-begin $suite@@"
+	cat "$d/results"
+	echo "@@kecpuhp:ktap-end $suite@@"
+done
+if rmmod kecpuhp_test && rmmod kecpuhp; then
+	echo "@@kecpuhp:result ok kunit-unload@@"
+else
+	echo "@@kecpuhp:result fail kunit-unload@@"
+	rc=1
+fi
+exit $rc
