@@ -48,12 +48,15 @@ uninstall:
 check:
 	bash scripts/check.sh
 
+bench:
+	bash scripts/bench.sh
+
 # The stress scenario alone, for DURATION seconds, on the 6.12 test kernel.
 DURATION ?= 600
 soak:
 	KVERS=6.12 BOOTS=robustness STRESS_SECONDS=$(DURATION) bash scripts/check.sh
 
-.PHONY: all modules clean check soak shim clean-shim install uninstall
+.PHONY: all modules clean check soak bench shim clean-shim install uninstall
 
 lint:
 	bash scripts/lint.sh

@@ -16,8 +16,8 @@
  *  4. register+deregister cost with R others present, R up to max_r;
  *  5. the index queries vs raw_smp_processor_id().
  * Each row is printed as "@@kecpuhp:bench {json}@@" for the host script.
- * Needs a guest with two CPUs online and eight never onlined (for the
- * hot-add rows): -smp 10 and maxcpus=2 on the kernel command line.
+ * Needs a guest with two CPUs online and 24 never onlined (for the
+ * hot-add rows): -smp 26 and maxcpus=2 on the kernel command line.
  */
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
@@ -31,7 +31,7 @@
 #include <linux/vmstat.h>
 #include <kecpuhp/wdm.h>
 
-static unsigned int reps = 7;
+static unsigned int reps = 21;
 module_param(reps, uint, 0444);
 MODULE_PARM_DESC(reps, "repetitions per measurement (median reported)");
 static unsigned int max_r = 10000;
@@ -177,19 +177,6 @@ static u64 bench_time_online(unsigned int cpu)
 	return ktime_get_ns() - t;
 }
 
-/* 2a. Re-online of a numbered CPU, median of reps. */
-static u64 bench_reonline(unsigned int cpu)
-{
-	u64 v[BENCH_MAX_REPS];
-	unsigned int i;
-
-	for (i = 0; i < reps; i++) {
-		remove_cpu(cpu);
-		v[i] = bench_time_online(cpu);
-	}
-	return bench_median(v, reps);
-}
-
 /* The lowest present CPU kecpuhp has never numbered, or -1. */
 static int bench_fresh_cpu(void)
 {
@@ -201,35 +188,62 @@ static int bench_fresh_cpu(void)
 	return -1;
 }
 
-/* The first online of a new CPU, one sample: a CPU is new only once. */
-static u64 bench_hotadd(void)
+/* A re-online of numbered CPU 1, or with @fresh the first online of a new CPU. */
+static u64 bench_one_online(bool fresh)
 {
-	int cpu = bench_fresh_cpu();
+	int cpu = fresh ? bench_fresh_cpu() : 1;
 
-	return cpu > 0 ? bench_time_online(cpu) : 0;
+	if (cpu <= 0)
+		return 0;
+	if (!fresh)
+		remove_cpu(cpu);
+	return bench_time_online(cpu);
+}
+
+#define BENCH_HOTADD_SAMPLES 3
+
+/*
+ * Online latency with R native instances vs R registrations. The sides
+ * alternate sample by sample, in the order ABBA, so drift (each hot-add
+ * makes later onlines slower under TCG) falls on both alike.
+ */
+static void bench_online_pair(unsigned int r, bool fresh, u64 *nat, u64 *ke)
+{
+	unsigned int n = fresh ? BENCH_HOTADD_SAMPLES : reps, nn = 0, nr = 0, i;
+	u64 vn[BENCH_MAX_REPS], vk[BENCH_MAX_REPS];
+
+	for (i = 0; i < 2 * n; i++) {
+		/* Who goes first alternates too: native, kecpuhp, kecpuhp, native... */
+		if (((i >> 1) ^ i) & 1) {
+			bench_set_regs(&nr, r);
+			vk[i / 2] = bench_one_online(fresh);
+			bench_set_regs(&nr, 0);
+		} else {
+			bench_set_natives(&nn, r);
+			vn[i / 2] = bench_one_online(fresh);
+			bench_set_natives(&nn, 0);
+		}
+	}
+	*nat = bench_median(vn, n);
+	*ke = bench_median(vk, n);
 }
 
 static void bench_online(void)
 {
 	static const unsigned int levels[] = { 1, 100, 1000, 10000 };
-	unsigned int nn = 0, nr = 0, i, r;
-	u64 nat_re, nat_add;
 	char name[48];
+	unsigned int i;
+	u64 nat, ke;
 
 	for (i = 0; i < ARRAY_SIZE(levels) && levels[i] <= max_r; i++) {
-		r = levels[i];
-		bench_set_natives(&nn, r);
-		nat_re = bench_reonline(1);
-		nat_add = bench_hotadd();
-		bench_set_natives(&nn, 0);
-		bench_set_regs(&nr, r);
-		snprintf(name, sizeof(name), "online, R=%u", r);
-		bench_row(name, "ns", nat_re, bench_reonline(1),
+		bench_online_pair(levels[i], false, &nat, &ke);
+		snprintf(name, sizeof(name), "online, R=%u", levels[i]);
+		bench_row(name, "ns", nat, ke,
 			  "re-online of a numbered CPU (no Windows event), median");
-		snprintf(name, sizeof(name), "hot-add online, R=%u", r);
-		bench_row(name, "ns", nat_add, bench_hotadd(),
-			  "first online of a new CPU (Start+Complete), 1 sample each");
-		bench_set_regs(&nr, 0);
+		bench_online_pair(levels[i], true, &nat, &ke);
+		snprintf(name, sizeof(name), "hot-add online, R=%u", levels[i]);
+		bench_row(name, "ns", nat, ke,
+			  "first online of a new CPU (Start+Complete), median of 3");
 	}
 }
 
@@ -264,6 +278,22 @@ static void bench_memory(void)
 		  "slab growth; native = the consumer's struct with two hlist_nodes");
 }
 
+/* What a driver does per consumer: allocate, add both instances, undo. */
+static void bench_native_alloc_cycle(void)
+{
+	struct bench_native *n = kzalloc(sizeof(*n), GFP_KERNEL);
+
+	if (!n)
+		return;
+	n->fn = bench_consumer;
+	if (!cpuhp_state_add_instance_nocalls(bench_prep_state, &n->prep)) {
+		if (!cpuhp_state_add_instance_nocalls(bench_online_state, &n->online))
+			cpuhp_state_remove_instance_nocalls(bench_online_state, &n->online);
+		cpuhp_state_remove_instance_nocalls(bench_prep_state, &n->prep);
+	}
+	kfree(n);
+}
+
 /* 4. One register+deregister with R others present. */
 static void bench_scaling(void)
 {
@@ -278,8 +308,7 @@ static void bench_scaling(void)
 		bench_set_regs(&nr, levels[i]);
 		for (j = 0; j < reps; j++) {
 			t = ktime_get_ns();
-			bench_native_add(max_r, false);
-			bench_native_del(max_r);
+			bench_native_alloc_cycle();
 			nat[j] = ktime_get_ns() - t;
 			t = ktime_get_ns();
 			h = KeRegisterProcessorChangeCallback(bench_ke_callback, NULL, 0);
@@ -288,7 +317,7 @@ static void bench_scaling(void)
 		}
 		snprintf(name, sizeof(name), "register+deregister, R=%u", levels[i]);
 		bench_row(name, "ns", bench_median(nat, reps), bench_median(ke, reps),
-			  "no calls; native = add/remove_instance_nocalls x2");
+			  "no calls; native = kzalloc + add/remove_instance_nocalls x2 + kfree");
 	}
 	bench_set_natives(&nn, 0);
 	bench_set_regs(&nr, 0);
