@@ -206,8 +206,14 @@ static void kecpuhp_deregister_locked(PVOID handle, void *caller, bool in_pass)
 
 	if (id <= U32_MAX)
 		reg = xa_load(&kecpuhp_handles, id);
+	if (!reg && id <= U32_MAX) {
+		kecpuhp_misuse(caller, "%s: unknown or already deregistered handle %lu; ignored",
+			       "KeDeregisterProcessorChangeCallback", id);
+		return;
+	}
 	if (!reg) {
-		kecpuhp_misuse(caller, "%s: unknown or already deregistered handle %p; ignored",
+		/* Not a handle kecpuhp ever gave out: hash it like any pointer. */
+		kecpuhp_misuse(caller, "%s: invalid handle %p; ignored",
 			       "KeDeregisterProcessorChangeCallback", handle);
 		return;
 	}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared by the kecpuhp KUnit suites: a recorder of notifications, and
+ * registrations configured to misbehave in the ways the contract covers.
+ *
+ * The guest boots with maxcpus=2 of 6 vCPUs: CPUs 2-5 are new to kecpuhp.
+ * A successful add uses one of them for good; a vetoed or failed add does
+ * not, so most cases veto.
+ */
+#ifndef _KECPUHP_TEST_H
+#define _KECPUHP_TEST_H
+
+#include <kunit/test.h>
+#include <kecpuhp/wdm.h>
+
+#define REC_MAX_EVENTS	128
+#define TEST_VETOER	99	/* id of the registration test_vetoed_add() adds */
+
+/* What one callback invocation saw. */
+struct rec_event {
+	int reg;				/* test_reg.id */
+	KE_PROCESSOR_CHANGE_NOTIFY_STATE state;
+	ULONG index;
+	NTSTATUS status;
+	PROCESSOR_NUMBER pn;
+	NTSTATUS *op;
+	NTSTATUS op_in;				/* *OperationStatus on entry */
+	int cpu;				/* raw_smp_processor_id() */
+	bool index_cpu_online;
+	struct task_struct *task;
+	ULONG active;				/* KeQueryActiveProcessorCountEx(ALL) */
+	NTSTATUS resolve;			/* KeGetProcessorNumberFromIndex() */
+	PROCESSOR_NUMBER resolved;
+	ULONG back;				/* KeGetProcessorIndexFromNumber() */
+	int index_to_cpu;			/* kecpuhp_index_to_cpu() */
+	ULONG current_index;			/* KeGetCurrentProcessorNumberEx() */
+};
+
+struct test_reg {
+	int id;
+	PVOID handle;
+	/* misbehaviour */
+	NTSTATUS veto;			/* written in hot-add Start */
+	bool veto_in_replay;
+	ULONG veto_at;			/* replay index to veto at */
+	NTSTATUS write_after_start;	/* written in Complete/Failure */
+	bool dereg_self;		/* in hot-add Start */
+	struct test_reg *dereg_other;	/* in hot-add Start */
+	bool try_register;		/* in any Start */
+	PVOID registered_inside;
+};
+
+void rec_reset(void);
+unsigned int rec_count(void);
+struct rec_event *rec_get(unsigned int i);
+unsigned int rec_count_of(int reg, KE_PROCESSOR_CHANGE_NOTIFY_STATE state);
+
+void test_reg_init(struct test_reg *r, int id);
+PVOID test_register(struct kunit *test, struct test_reg *r, ULONG flags);
+void test_deregister(struct test_reg *r);
+PROCESSOR_CALLBACK_FUNCTION test_callback;
+
+int test_fresh_cpu(struct kunit *test);
+int test_vetoed_add(struct kunit *test, int *cpu);
+void test_expect_event(struct kunit *test, unsigned int i, int reg,
+		       KE_PROCESSOR_CHANGE_NOTIFY_STATE state, ULONG index);
+
+extern struct kunit_suite kecpuhp_procnum_suite;
+extern struct kunit_suite kecpuhp_add_existing_suite;
+extern struct kunit_suite kecpuhp_misuse_suite;
+extern struct kunit_suite kecpuhp_hotadd_suite;
+
+#endif /* _KECPUHP_TEST_H */
