@@ -31,8 +31,8 @@ check() {
 	shift
 	fresh_tree
 	out=$(cd "$tmp/tree" && "$@" 2>&1)
-	if [ $? -ne 0 ] || grep -qE 'warning:|error:' <<<"$out"; then
-		result "fail $name $(grep -m1 -E 'warning:|error:' <<<"$out" || tail -n 1 <<<"$out")"
+	if [ $? -ne 0 ] || grep -qiE 'warning:|error:' <<<"$out"; then
+		result "fail $name $(grep -m1 -iE 'warning:|error:' <<<"$out" || tail -n 1 <<<"$out")"
 		printf '%s\n' "$out" | tail -20 >&2
 	else
 		result "ok $name"
