@@ -6,6 +6,7 @@
 #   make [KDIR=/lib/modules/$(uname -r)/build] [W=1]   build the modules
 #   make shim                                        only kecpuhp.ko (DKMS)
 #   make install / uninstall [DESTDIR=]              module, headers, symvers
+#   make demo                                        see it work, narrated
 #   make check                                       the full test run
 #   make lint                                        style and static checks
 #   make clean
@@ -45,6 +46,9 @@ uninstall:
 	-rmdir $(DESTDIR)$(KECPUHP_PREFIX) 2>/dev/null
 	[ -n "$(DESTDIR)$(INSTALL_MOD_PATH)" ] || depmod -a $(KRELEASE)
 
+demo:
+	bash scripts/demo.sh
+
 check:
 	bash scripts/check.sh
 
@@ -56,7 +60,7 @@ DURATION ?= 600
 soak:
 	KVERS=6.12 BOOTS=robustness STRESS_SECONDS=$(DURATION) bash scripts/check.sh
 
-.PHONY: all modules clean check soak bench shim clean-shim install uninstall
+.PHONY: all modules clean demo check soak bench shim clean-shim install uninstall
 
 lint:
 	bash scripts/lint.sh
