@@ -55,12 +55,16 @@ check:
 bench:
 	bash scripts/bench.sh
 
+# Processor group 1 end to end: 64 CPUs online, a 65th hot-added (~2 min).
+check-groups:
+	bash scripts/groups.sh
+
 # The stress scenario alone, for DURATION seconds, on the 6.12 test kernel.
 DURATION ?= 600
 soak:
 	KVERS=6.12 BOOTS=robustness STRESS_SECONDS=$(DURATION) bash scripts/check.sh
 
-.PHONY: all modules clean demo check soak bench shim clean-shim install uninstall
+.PHONY: all modules clean demo check check-groups soak bench shim clean-shim install uninstall
 
 lint:
 	bash scripts/lint.sh

@@ -8,8 +8,9 @@ The guest asks the host for actions by printing marker lines on its console:
 The host echoes the console, writes it to --log, and exits with the guest's
 status, 124 on timeout, or 125 if the guest died without saying.
 
---interactive puts the guest console on this terminal instead; QMP stays
-available on the socket it prints (see scripts/qmp.py).
+--interactive puts the guest console on this terminal instead. --qmp and
+--control put the QMP socket and a second serial port (the guest's ttyS1,
+used by scripts/vm.py) at fixed paths.
 """
 import argparse
 import json
@@ -64,6 +65,9 @@ def qemu_command(args, qmp_path):
            "-kernel", args.kernel, "-initrd", args.initrd, "-append", append,
            "-display", "none", "-no-reboot",
            "-qmp", f"unix:{qmp_path},server=on,wait=off"]
+    if args.control:
+        cmd += ["-chardev", f"socket,id=ctl,path={args.control},server=on,wait=off",
+                "-device", "isa-serial,chardev=ctl"]
     if args.interactive:
         cmd += ["-serial", "mon:stdio"]
     else:
@@ -78,11 +82,8 @@ def hotadd(qmp, core):
 
 
 def run(args):
-    tmp = tempfile.mkdtemp(prefix="kecpuhp-qmp-")
-    qmp_path = os.path.join(tmp, "qmp.sock")
+    qmp_path = args.qmp or os.path.join(tempfile.mkdtemp(prefix="kecpuhp-qmp-"), "qmp.sock")
     if args.interactive:
-        print(f"QMP socket: {qmp_path}  (scripts/qmp.py {qmp_path} hotadd N)",
-              file=sys.stderr)
         return subprocess.call(qemu_command(args, qmp_path))
     proc = subprocess.Popen(qemu_command(args, qmp_path), stdout=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT)
@@ -140,6 +141,8 @@ def main():
     p.add_argument("--timeout", type=int, default=600)
     p.add_argument("--log")
     p.add_argument("--interactive", action="store_true")
+    p.add_argument("--qmp", help="QMP socket path")
+    p.add_argument("--control", help="socket for the guest's second serial port")
     sys.exit(run(p.parse_args()))
 
 
