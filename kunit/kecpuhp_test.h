@@ -5,7 +5,12 @@
  *
  * The guest boots with maxcpus=2 of 6 vCPUs: CPUs 2-5 are new to kecpuhp.
  * A successful add uses one of them for good; a vetoed or failed add does
- * not, so most cases veto.
+ * not, so most cases veto. Only two adds succeed in the whole module (see
+ * hotadd_test.c), which leaves two new CPUs to spare.
+ *
+ * Registrations made through test_register() and CPUs taken offline through
+ * test_remove_cpu() are undone by test_exit(), the .exit of every suite, so
+ * a case that fails half-way leaks nothing into the next one.
  */
 #ifndef _KECPUHP_TEST_H
 #define _KECPUHP_TEST_H
@@ -15,6 +20,13 @@
 
 #define REC_MAX_EVENTS	128
 #define TEST_VETOER	99	/* id of the registration test_vetoed_add() adds */
+#define TEST_MAX_REGS	16	/* registrations one case may make */
+
+/* test_reg.registered_inside before the callback tried to register. */
+#define TEST_NOT_TRIED	((PVOID)1)
+
+/* An informational NTSTATUS (STATUS_OBJECT_NAME_EXISTS): not a failure. */
+#define TEST_STATUS_INFORMATIONAL	((NTSTATUS)0x40000000L)
 
 /* What one callback invocation saw. */
 struct rec_event {
@@ -25,7 +37,9 @@ struct rec_event {
 	PROCESSOR_NUMBER pn;
 	NTSTATUS *op;
 	NTSTATUS op_in;				/* *OperationStatus on entry */
-	int cpu;				/* raw_smp_processor_id() */
+	NTSTATUS op_out;			/* *OperationStatus on return */
+	int cpu;				/* smp_processor_id() */
+	bool sleepable;				/* no preempt count, irqs on */
 	bool index_cpu_online;
 	struct task_struct *task;
 	ULONG active;				/* KeQueryActiveProcessorCountEx(ALL) */
@@ -34,20 +48,24 @@ struct rec_event {
 	ULONG back;				/* KeGetProcessorIndexFromNumber() */
 	int index_to_cpu;			/* kecpuhp_index_to_cpu() */
 	ULONG current_index;			/* KeGetCurrentProcessorNumberEx() */
+	PROCESSOR_NUMBER current_pn;
 };
 
 struct test_reg {
 	int id;
 	PVOID handle;
 	/* misbehaviour */
+	NTSTATUS start_write;		/* written in any Start, before a veto */
 	NTSTATUS veto;			/* written in hot-add Start */
 	bool veto_in_replay;
 	ULONG veto_at;			/* replay index to veto at */
 	NTSTATUS write_after_start;	/* written in Complete/Failure */
+	bool sleep_in_complete;		/* sleeps 1-2 ms in Complete */
+	bool scribble;			/* overwrites *ChangeContext, any state */
 	bool dereg_self;		/* in hot-add Start */
 	struct test_reg *dereg_other;	/* in hot-add Start */
 	bool try_register;		/* in any Start */
-	PVOID registered_inside;
+	PVOID registered_inside;	/* what that Register returned */
 };
 
 void rec_reset(void);
@@ -56,12 +74,17 @@ struct rec_event *rec_get(unsigned int i);
 unsigned int rec_count_of(int reg, KE_PROCESSOR_CHANGE_NOTIFY_STATE state);
 
 void test_reg_init(struct test_reg *r, int id);
+struct test_reg *test_new_reg(struct kunit *test, int id);
 PVOID test_register(struct kunit *test, struct test_reg *r, ULONG flags);
 void test_deregister(struct test_reg *r);
 PROCESSOR_CALLBACK_FUNCTION test_callback;
 
 int test_fresh_cpu(struct kunit *test);
+int test_fresh_cpu_after(struct kunit *test, int prev);
 int test_vetoed_add(struct kunit *test, int *cpu);
+int test_vetoed_add_on(struct kunit *test, int cpu);
+int test_remove_cpu(unsigned int cpu);
+void test_exit(struct kunit *test);
 void test_expect_event(struct kunit *test, unsigned int i, int reg,
 		       KE_PROCESSOR_CHANGE_NOTIFY_STATE state, ULONG index);
 

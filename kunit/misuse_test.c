@@ -6,6 +6,8 @@
  */
 #include <linux/cpu.h>
 #include <linux/irqflags.h>
+#include <linux/preempt.h>
+#include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 
 #include "kecpuhp_test.h"
@@ -38,39 +40,75 @@ static void register_null_callback(struct kunit *test)
 							    KE_PROCESSOR_CHANGE_ADD_EXISTING));
 }
 
+/* Unknown flag bits: NULL, and no replay even with ADD_EXISTING set. */
 static void register_unknown_flags(struct kunit *test)
 {
-	struct test_reg *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct test_reg *r = test_new_reg(test, 1);
 
-	test_reg_init(r, 1);
 	KUNIT_EXPECT_NULL(test, test_register(test, r, 2));
 	KUNIT_EXPECT_NULL(test, test_register(test, r, 0x80000001));
+	KUNIT_EXPECT_NULL(test, test_register(test, r, KE_PROCESSOR_CHANGE_ADD_EXISTING | 2));
+	KUNIT_EXPECT_NULL(test, test_register(test, r, ~0U));
 	KUNIT_EXPECT_EQ(test, rec_count(), 0U);
 }
 
-static void register_atomic_context(struct kunit *test)
+/*
+ * From atomic context Register returns NULL, without sleeping and without
+ * replaying (ADD_EXISTING is passed to show that nothing is called).
+ */
+static void register_under_spinlock(struct kunit *test)
 {
-	struct test_reg *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct test_reg *r = test_new_reg(test, 1);
+	PVOID h;
+
+	spin_lock(&misuse_lock);
+	h = test_register(test, r, KE_PROCESSOR_CHANGE_ADD_EXISTING);
+	spin_unlock(&misuse_lock);
+	KUNIT_EXPECT_NULL(test, h);
+	KUNIT_EXPECT_EQ(test, rec_count(), 0U);
+}
+
+static void register_irqs_disabled(struct kunit *test)
+{
+	struct test_reg *r = test_new_reg(test, 1);
 	unsigned long flags;
 	PVOID h;
 
-	test_reg_init(r, 1);
-	spin_lock(&misuse_lock);
-	h = KeRegisterProcessorChangeCallback(test_callback, r, 0);
-	spin_unlock(&misuse_lock);
-	KUNIT_EXPECT_NULL(test, h);
 	local_irq_save(flags);
-	h = KeRegisterProcessorChangeCallback(test_callback, r, KE_PROCESSOR_CHANGE_ADD_EXISTING);
+	h = test_register(test, r, KE_PROCESSOR_CHANGE_ADD_EXISTING);
 	local_irq_restore(flags);
+	KUNIT_EXPECT_NULL(test, h);
+	KUNIT_EXPECT_EQ(test, rec_count(), 0U);
+}
+
+static void register_preempt_disabled(struct kunit *test)
+{
+	struct test_reg *r = test_new_reg(test, 1);
+	PVOID h;
+
+	preempt_disable();
+	h = test_register(test, r, KE_PROCESSOR_CHANGE_ADD_EXISTING);
+	preempt_enable();
+	KUNIT_EXPECT_NULL(test, h);
+	KUNIT_EXPECT_EQ(test, rec_count(), 0U);
+}
+
+static void register_rcu_read_lock(struct kunit *test)
+{
+	struct test_reg *r = test_new_reg(test, 1);
+	PVOID h;
+
+	rcu_read_lock();
+	h = test_register(test, r, 0);
+	rcu_read_unlock();
 	KUNIT_EXPECT_NULL(test, h);
 	KUNIT_EXPECT_EQ(test, rec_count(), 0U);
 }
 
 static void deregister_null_handle(struct kunit *test)
 {
-	struct test_reg *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct test_reg *r = test_new_reg(test, 1);
 
-	test_reg_init(r, 1);
 	KUNIT_ASSERT_NOT_NULL(test, test_register(test, r, 0));
 	KeDeregisterProcessorChangeCallback(NULL);
 	expect_still_notified(test, r);
@@ -80,10 +118,9 @@ static void deregister_null_handle(struct kunit *test)
 /* Never-issued values, including real kernel pointers: never followed. */
 static void deregister_bogus_handle(struct kunit *test)
 {
-	struct test_reg *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct test_reg *r = test_new_reg(test, 1);
 	int on_stack;
 
-	test_reg_init(r, 1);
 	KUNIT_ASSERT_NOT_NULL(test, test_register(test, r, 0));
 	KeDeregisterProcessorChangeCallback((PVOID)0x12345678);
 	KeDeregisterProcessorChangeCallback(&on_stack);
@@ -96,12 +133,10 @@ static void deregister_bogus_handle(struct kunit *test)
 
 static void deregister_twice(struct kunit *test)
 {
-	struct test_reg *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
-	struct test_reg *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	struct test_reg *a = test_new_reg(test, 1);
+	struct test_reg *b = test_new_reg(test, 2);
 	PVOID stale;
 
-	test_reg_init(a, 1);
-	test_reg_init(b, 2);
 	KUNIT_ASSERT_NOT_NULL(test, test_register(test, a, 0));
 	stale = a->handle;
 	test_deregister(a);
@@ -116,10 +151,9 @@ static void deregister_twice(struct kunit *test)
 /* From atomic context Deregister does nothing: the registration stays. */
 static void deregister_atomic_context(struct kunit *test)
 {
-	struct test_reg *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct test_reg *r = test_new_reg(test, 1);
 	unsigned long flags;
 
-	test_reg_init(r, 1);
 	KUNIT_ASSERT_NOT_NULL(test, test_register(test, r, 0));
 	spin_lock(&misuse_lock);
 	KeDeregisterProcessorChangeCallback(r->handle);
@@ -134,11 +168,9 @@ static void deregister_atomic_context(struct kunit *test)
 /* After Deregister returns, nothing more arrives. */
 static void deregister_stops_notifications(struct kunit *test)
 {
-	struct test_reg *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
-	struct test_reg *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	struct test_reg *a = test_new_reg(test, 1);
+	struct test_reg *b = test_new_reg(test, 2);
 
-	test_reg_init(a, 1);
-	test_reg_init(b, 2);
 	KUNIT_ASSERT_NOT_NULL(test, test_register(test, a, 0));
 	KUNIT_ASSERT_NOT_NULL(test, test_register(test, b, 0));
 	test_deregister(a);
@@ -151,12 +183,10 @@ static void deregister_stops_notifications(struct kunit *test)
 /* Deregistering itself in Start: nothing more for it, others unaffected. */
 static void deregister_self_in_callback(struct kunit *test)
 {
-	struct test_reg *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
-	struct test_reg *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	struct test_reg *a = test_new_reg(test, 1);
+	struct test_reg *b = test_new_reg(test, 2);
 	int cpu;
 
-	test_reg_init(a, 1);
-	test_reg_init(b, 2);
 	a->dereg_self = true;
 	KUNIT_ASSERT_NOT_NULL(test, test_register(test, a, 0));
 	KUNIT_ASSERT_NOT_NULL(test, test_register(test, b, 0));
@@ -174,14 +204,11 @@ static void deregister_self_in_callback(struct kunit *test)
 /* Deregistering another in Start: it gets nothing more. */
 static void deregister_other_in_callback(struct kunit *test)
 {
-	struct test_reg *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
-	struct test_reg *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
-	struct test_reg *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct test_reg *a = test_new_reg(test, 1);
+	struct test_reg *b = test_new_reg(test, 2);
+	struct test_reg *c = test_new_reg(test, 3);
 	int cpu;
 
-	test_reg_init(a, 1);
-	test_reg_init(b, 2);
-	test_reg_init(c, 3);
 	KUNIT_ASSERT_NOT_NULL(test, test_register(test, b, 0));	/* before a */
 	KUNIT_ASSERT_NOT_NULL(test, test_register(test, a, 0));
 	KUNIT_ASSERT_NOT_NULL(test, test_register(test, c, 0));	/* after a */
@@ -205,12 +232,11 @@ static void deregister_other_in_callback(struct kunit *test)
 /* Register from a hot-add callback returns NULL; the add goes on. */
 static void register_inside_callback(struct kunit *test)
 {
-	struct test_reg *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	struct test_reg *a = test_new_reg(test, 1);
 	int cpu;
 
-	test_reg_init(a, 1);
 	a->try_register = true;
-	a->registered_inside = (PVOID)1;
+	a->registered_inside = TEST_NOT_TRIED;
 	KUNIT_ASSERT_NOT_NULL(test, test_register(test, a, 0));
 	KUNIT_EXPECT_EQ(test, test_vetoed_add(test, &cpu), -ENOMEM);
 	KUNIT_EXPECT_NULL(test, a->registered_inside);
@@ -221,7 +247,10 @@ static void register_inside_callback(struct kunit *test)
 static struct kunit_case misuse_cases[] = {
 	KUNIT_CASE(register_null_callback),
 	KUNIT_CASE(register_unknown_flags),
-	KUNIT_CASE(register_atomic_context),
+	KUNIT_CASE(register_under_spinlock),
+	KUNIT_CASE(register_irqs_disabled),
+	KUNIT_CASE(register_preempt_disabled),
+	KUNIT_CASE(register_rcu_read_lock),
 	KUNIT_CASE(deregister_null_handle),
 	KUNIT_CASE(deregister_bogus_handle),
 	KUNIT_CASE(deregister_twice),
@@ -236,5 +265,6 @@ static struct kunit_case misuse_cases[] = {
 struct kunit_suite kecpuhp_misuse_suite = {
 	.name = "kecpuhp_misuse",
 	.init = misuse_init,
+	.exit = test_exit,
 	.test_cases = misuse_cases,
 };

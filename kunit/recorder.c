@@ -3,8 +3,17 @@
  * The notification recorder: callbacks run in other threads (Complete on
  * the new CPU's hotplug thread), so they only record; the test thread
  * asserts afterwards.
+ *
+ * Every registration a case makes is remembered, and test_exit() (the
+ * .exit of every suite, which also runs after a failed assertion)
+ * deregisters what is left before KUnit frees the test_reg it points to,
+ * and brings back online the CPUs the case took offline.
  */
 #include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/delay.h>
+#include <linux/irqflags.h>
+#include <linux/preempt.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
 
@@ -13,6 +22,11 @@
 static DEFINE_SPINLOCK(rec_lock);
 static struct rec_event rec_events[REC_MAX_EVENTS];
 static unsigned int rec_n;
+
+/* Touched by the test thread only (test_register() runs there). */
+static struct test_reg *test_regs[TEST_MAX_REGS];
+static unsigned int test_nregs;
+static struct cpumask test_offlined;
 
 void rec_reset(void)
 {
@@ -40,9 +54,11 @@ unsigned int rec_count_of(int reg, KE_PROCESSOR_CHANGE_NOTIFY_STATE state)
 	return n;
 }
 
-static void rec_add(struct test_reg *r, PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT cc, PNTSTATUS op)
+/* What the callback was given, and what the API answers right now. */
+static void rec_fill(struct rec_event *e, struct test_reg *r,
+		     PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT cc, PNTSTATUS op)
 {
-	struct rec_event e = {
+	*e = (struct rec_event) {
 		.reg = r->id,
 		.state = cc->State,
 		.index = cc->NtNumber,
@@ -50,19 +66,25 @@ static void rec_add(struct test_reg *r, PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT cc, 
 		.pn = cc->ProcNumber,
 		.op = op,
 		.op_in = *op,
-		.cpu = raw_smp_processor_id(),
+		.sleepable = !preempt_count() && !irqs_disabled(),
 		.task = current,
 		.active = KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS),
 		.back = KeGetProcessorIndexFromNumber(&cc->ProcNumber),
 		.index_to_cpu = kecpuhp_index_to_cpu(cc->NtNumber),
-		.current_index = KeGetCurrentProcessorNumberEx(NULL),
 	};
+	e->resolve = KeGetProcessorNumberFromIndex(cc->NtNumber, &e->resolved);
+	e->index_cpu_online = e->index_to_cpu >= 0 && cpu_online(e->index_to_cpu);
+	preempt_disable();
+	e->cpu = smp_processor_id();
+	e->current_index = KeGetCurrentProcessorNumberEx(&e->current_pn);
+	preempt_enable();
+}
 
-	e.resolve = KeGetProcessorNumberFromIndex(cc->NtNumber, &e.resolved);
-	e.index_cpu_online = e.index_to_cpu >= 0 && cpu_online(e.index_to_cpu);
+static void rec_store(const struct rec_event *e)
+{
 	spin_lock(&rec_lock);
 	if (rec_n < REC_MAX_EVENTS)
-		rec_events[rec_n++] = e;
+		rec_events[rec_n++] = *e;
 	spin_unlock(&rec_lock);
 }
 
@@ -79,29 +101,48 @@ static void test_start_actions(struct test_reg *r, PNTSTATUS op)
 		KeDeregisterProcessorChangeCallback(r->handle);
 		r->handle = NULL;
 	}
+	if (r->start_write)
+		*op = r->start_write;
 	if (r->veto)
 		*op = r->veto;
+}
+
+/* In a KE_PROCESSOR_CHANGE_ADD_EXISTING replay: the handle is not known yet. */
+static void test_replay_actions(struct test_reg *r, ULONG index, PNTSTATUS op)
+{
+	if (r->try_register)
+		r->registered_inside = KeRegisterProcessorChangeCallback(test_callback, r, 0);
+	if (r->start_write)
+		*op = r->start_write;
+	if (r->veto_in_replay && index == r->veto_at)
+		*op = STATUS_NO_MEMORY;
 }
 
 void test_callback(PVOID ctx, PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT cc, PNTSTATUS op)
 {
 	struct test_reg *r = ctx;
+	struct rec_event e;
 
-	rec_add(r, cc, op);
-	if (cc->State != KeProcessorAddStartNotify) {
+	rec_fill(&e, r, cc, op);
+	if (r->scribble)
+		*cc = (KE_PROCESSOR_CHANGE_NOTIFY_CONTEXT) {
+			.State = KeProcessorAddFailureNotify + 1,
+			.NtNumber = 0xdead,
+			.Status = STATUS_INTERNAL_ERROR,
+			.ProcNumber = { .Group = 7, .Number = 7, .Reserved = 7 },
+		};
+	if (e.state != KeProcessorAddStartNotify) {
 		if (r->write_after_start)
 			*op = r->write_after_start;
-		return;
+		if (e.state == KeProcessorAddCompleteNotify && r->sleep_in_complete)
+			usleep_range(1000, 2000);
+	} else if (!r->handle) {	/* still inside Register: a replay */
+		test_replay_actions(r, e.index, op);
+	} else {
+		test_start_actions(r, op);
 	}
-	if (!r->handle) {		/* still inside Register: a replay */
-		if (r->try_register)
-			r->registered_inside = KeRegisterProcessorChangeCallback(test_callback,
-										 r, 0);
-		if (r->veto_in_replay && cc->NtNumber == r->veto_at)
-			*op = STATUS_NO_MEMORY;
-		return;
-	}
-	test_start_actions(r, op);
+	e.op_out = *op;
+	rec_store(&e);
 }
 
 void test_reg_init(struct test_reg *r, int id)
@@ -110,10 +151,37 @@ void test_reg_init(struct test_reg *r, int id)
 	r->id = id;
 }
 
+/* A test_reg freed by KUnit after the case (and after test_exit()). */
+struct test_reg *test_new_reg(struct kunit *test, int id)
+{
+	struct test_reg *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	test_reg_init(r, id);
+	return r;
+}
+
+/* Remember @r for test_exit(); a full table is a bug in the test. */
+static void test_track(struct kunit *test, struct test_reg *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < test_nregs; i++)
+		if (test_regs[i] == r)
+			return;
+	if (test_nregs < TEST_MAX_REGS)
+		test_regs[test_nregs++] = r;
+	else
+		KUNIT_FAIL(test, "more than %d registrations in one case", TEST_MAX_REGS);
+}
+
+/* Plain code, so it may be called from atomic context too. */
 PVOID test_register(struct kunit *test, struct test_reg *r, ULONG flags)
 {
-	PVOID h = KeRegisterProcessorChangeCallback(test_callback, r, flags);
+	PVOID h;
 
+	test_track(test, r);
+	h = KeRegisterProcessorChangeCallback(test_callback, r, flags);
 	WRITE_ONCE(r->handle, h);
 	return h;
 }
@@ -125,16 +193,57 @@ void test_deregister(struct test_reg *r)
 	r->handle = NULL;
 }
 
-/* The lowest CPU that is present, offline and unknown to kecpuhp. */
-int test_fresh_cpu(struct kunit *test)
+/* remove_cpu(), remembered so that test_exit() brings the CPU back. */
+int test_remove_cpu(unsigned int cpu)
+{
+	int ret = remove_cpu(cpu);
+
+	if (!ret)
+		cpumask_set_cpu(cpu, &test_offlined);
+	return ret;
+}
+
+/*
+ * The .exit of every suite: nothing a case registered outlives it, even
+ * when an assertion ended it early, and no CPU it took offline stays so.
+ */
+void test_exit(struct kunit *test)
+{
+	struct test_reg *r;
+	unsigned int i, cpu;
+
+	for (i = 0; i < test_nregs; i++) {
+		r = test_regs[i];
+		/* a Register from a callback that should have failed */
+		if (r->registered_inside && r->registered_inside != TEST_NOT_TRIED)
+			KeDeregisterProcessorChangeCallback(r->registered_inside);
+		r->registered_inside = NULL;
+		test_deregister(r);
+	}
+	test_nregs = 0;
+	for_each_cpu(cpu, &test_offlined) {
+		if (!cpu_online(cpu) && add_cpu(cpu))
+			kunit_err(test, "cannot bring CPU%u back online\n", cpu);
+		cpumask_clear_cpu(cpu, &test_offlined);
+	}
+}
+
+/* The lowest CPU above @prev that is present, offline and unknown to kecpuhp. */
+int test_fresh_cpu_after(struct kunit *test, int prev)
 {
 	unsigned int cpu;
 
 	for_each_present_cpu(cpu)
-		if (!cpu_online(cpu) && kecpuhp_cpu_to_index(cpu) == INVALID_PROCESSOR_INDEX)
+		if ((int)cpu > prev && !cpu_online(cpu) &&
+		    kecpuhp_cpu_to_index(cpu) == INVALID_PROCESSOR_INDEX)
 			return cpu;
 	kunit_skip(test, "no CPU left that kecpuhp has not numbered (boot with maxcpus=2)");
 	return -1;
+}
+
+int test_fresh_cpu(struct kunit *test)
+{
+	return test_fresh_cpu_after(test, -1);
 }
 
 void test_expect_event(struct kunit *test, unsigned int i, int reg,
@@ -149,20 +258,25 @@ void test_expect_event(struct kunit *test, unsigned int i, int reg,
 }
 
 /*
- * Hot-add a new CPU with a vetoing registration added last: everyone
- * registered gets Start and Failure, and the CPU stays new for the next
- * case. Returns add_cpu()'s result; *cpu is the CPU tried.
+ * Hot-add @cpu with a vetoing registration added last: everyone registered
+ * gets Start and Failure, and the CPU stays new for the next case.
+ * Returns add_cpu()'s result.
  */
-int test_vetoed_add(struct kunit *test, int *cpu)
+int test_vetoed_add_on(struct kunit *test, int cpu)
 {
-	struct test_reg *v = kunit_kzalloc(test, sizeof(*v), GFP_KERNEL);
+	struct test_reg *v = test_new_reg(test, TEST_VETOER);
 	int ret;
 
-	*cpu = test_fresh_cpu(test);
-	test_reg_init(v, TEST_VETOER);
 	v->veto = STATUS_NO_MEMORY;
 	KUNIT_ASSERT_NOT_NULL(test, test_register(test, v, 0));
-	ret = add_cpu(*cpu);
+	ret = add_cpu(cpu);
 	test_deregister(v);
 	return ret;
+}
+
+/* The same on the lowest new CPU; *cpu is the CPU tried. */
+int test_vetoed_add(struct kunit *test, int *cpu)
+{
+	*cpu = test_fresh_cpu(test);
+	return test_vetoed_add_on(test, *cpu);
 }
