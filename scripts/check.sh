@@ -5,7 +5,7 @@
 # packaging checks, boot the guests (KUnit, QEMU hot-add, robustness), and
 # summarize everything as "N passed, M failed". Environment:
 #   KVERS="6.12 6.1"  the test kernels
-#   BOOTS="kunit hotadd robustness package"  what to run
+#   BOOTS="kunit hotadd robustness package lint"  what to run
 #   STRESS_SECONDS=60  the stress duration
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -13,7 +13,7 @@ cd "$KECPUHP_TOP"
 
 KVERS=${KVERS:-6.12 6.1}
 STRESS_SECONDS=${STRESS_SECONDS:-60}
-BOOTS=${BOOTS:-kunit hotadd robustness package}
+BOOTS=${BOOTS:-kunit hotadd robustness package lint}
 out=$KECPUHP_TOP/build
 logs=$out/logs
 start=$SECONDS
@@ -69,6 +69,16 @@ done
 if wanted package; then
 	step "packaging checks: Debian 6.1/6.12 headers, DKMS, install"
 	bash scripts/package-check.sh >"$logs/package.log" 2>"$logs/package.err" || true
+fi
+
+if wanted lint; then
+	step "make lint: checkpatch, kernel-doc, sparse, SPDX, CamelCase, modinfo"
+	if bash scripts/lint.sh >"$logs/lint.out" 2>&1; then
+		echo "@@kecpuhp:result ok lint@@" >"$logs/lint.result"
+	else
+		grep '^lint:' "$logs/lint.out" | head -20 >&2
+		echo "@@kecpuhp:result fail lint see $logs/lint.out@@" >"$logs/lint.result"
+	fi
 fi
 
 step "summary"
