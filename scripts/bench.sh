@@ -24,8 +24,7 @@ else
 	kernel=/boot/vmlinuz-$REL
 fi
 say "bench kernel: $kernel"
-git ls-files -z | xargs -0 cp --parents -t "$out"
-make -s -C "$kdir" M="$out" >"$out/build.log" 2>&1 || { cat "$out/build.log"; die "build failed"; }
+build_modules "$out" "$kdir"
 echo "${BENCH_REPS:-21}" >"$out/bench_reps"
 bash scripts/mkinitramfs.sh "$out/bench.cpio.gz" scripts/guest/bench.sh \
 	"$out/shim/kecpuhp.ko" "$out/bench/kecpuhp_bench.ko" "$out/bench_reps"

@@ -14,9 +14,7 @@ out=$KECPUHP_TOP/build/demo
 ensure_packages "${BENCH_PACKAGES[@]}"
 kdir=$(bash scripts/build-kernel.sh | tail -n 1)
 say "building kecpuhp.ko and the sample driver"
-rm -rf "$out" && mkdir -p "$out"
-git ls-files -z | xargs -0 cp --parents -t "$out"
-make -s -C "$kdir" M="$out" >"$out/build.log" 2>&1 || { cat "$out/build.log"; die "build failed"; }
+build_modules "$out" "$kdir"
 bash scripts/mkinitramfs.sh "$out/demo.cpio.gz" scripts/guest/demo.sh \
 	"$out/shim/kecpuhp.ko" "$out/samples/kecpuhp_sample.ko"
 say "booting the guest (2 of 4 CPUs online); the console is quiet, the guest narrates"

@@ -12,9 +12,7 @@ cd "$KECPUHP_TOP"
 out=$KECPUHP_TOP/build/groups
 ensure_packages "${BENCH_PACKAGES[@]}"
 kdir=$(bash scripts/build-kernel.sh | tail -n 1)
-rm -rf "$out" && mkdir -p "$out"
-git ls-files -z | xargs -0 cp --parents -t "$out"
-make -s -C "$kdir" M="$out" >"$out/build.log" 2>&1 || { cat "$out/build.log"; die "build failed"; }
+build_modules "$out" "$kdir"
 bash scripts/mkinitramfs.sh "$out/groups.cpio.gz" scripts/guest/groups.sh \
 	"$out/shim/kecpuhp.ko" "$out/samples/kecpuhp_sample.ko"
 say "booting 64 of 66 CPUs (about 3 minutes under TCG)"

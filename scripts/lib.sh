@@ -73,3 +73,13 @@ run_with_progress() {
 	[ $rc -eq 0 ] || tail -40 "$log" >&2
 	return $rc
 }
+
+# build_modules OUT KDIR: copy the tracked sources to OUT and build every
+# module there against KDIR, so the working tree keeps its own build.
+build_modules() {
+	local out=$1 kdir=$2
+	rm -rf "$out" && mkdir -p "$out"
+	git -C "$KECPUHP_TOP" ls-files -z | (cd "$KECPUHP_TOP" && xargs -0 cp --parents -t "$out")
+	make -s -C "$kdir" M="$out" >"$out/build.log" 2>&1 ||
+		{ cat "$out/build.log" >&2; die "module build failed"; }
+}

@@ -19,6 +19,7 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,kecpuhp}
 cp /bin/busybox "$root/bin/busybox"
+cp "$(dirname "$0")/guest/lib.sh" "$root/kecpuhp/lib.sh"
 [ $# -eq 0 ] || cp "$@" "$root/kecpuhp/"
 if [ "$script" = - ]; then
 	printf 'echo "kecpuhp guest: modules in /kecpuhp; poweroff -f to leave"\nexec setsid cttyhack sh\n' \

@@ -31,9 +31,8 @@ out=$KECPUHP_TOP/build/vm
 ensure_packages "${BENCH_PACKAGES[@]}"
 kdir=$(KVER=$KVER bash scripts/build-kernel.sh | tail -n 1)
 [ -n "$kernel" ] || kernel=$kdir/arch/x86/boot/bzImage
-rm -rf "$out" && mkdir -p "$out/src"
-git ls-files -z | xargs -0 cp --parents -t "$out/src"
-make -s -C "$kdir" M="$out/src" >"$out/build.log" 2>&1 || { cat "$out/build.log"; die "build failed"; }
+rm -rf "$out"
+build_modules "$out/src" "$kdir"
 files=("$out/src/shim/kecpuhp.ko")
 $sample && files+=("$out/src/samples/kecpuhp_sample.ko")
 $interactive && touch "$out/interactive" && files+=("$out/interactive")

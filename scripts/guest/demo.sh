@@ -3,29 +3,18 @@
 # Guest side of make demo (busybox sh): 2 of 4 CPUs online. Narrates what
 # happens and checks it: every check prints @@kecpuhp:result ok|fail ...@@,
 # which the host shows as a tick or a cross.
-C=/sys/devices/system/cpu
-D=/sys/kernel/debug/kecpuhp
+. /kecpuhp/lib.sh
 T=/sys/kernel/tracing
-rc=0
 dmesg -n 1
 
 step() { printf '\n=== %s\n' "$*"; }
 run() { printf '$ %s\n' "$*"; sh -c "$*" 2>&1 | sed 's/^/  /'; }
-ok() { echo "@@kecpuhp:result ok $*@@"; }
-fail() { echo "@@kecpuhp:result fail $*@@"; rc=1; }
-check() { what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
 # the driver's lines since the last call
 seen=0
 driver_log() {
 	dmesg | grep -E 'kecpuhp_sample:|kecpuhp: ' | sed 's/^\[[ 0-9.]*\] //' > /tmp/log
 	tail -n +$((seen + 1)) /tmp/log | sed 's/^/  | /'
 	seen=$(wc -l < /tmp/log)
-}
-hotadd() {
-	echo "@@kecpuhp:hotadd $1@@"
-	i=0
-	while [ ! -e $C/cpu$1/online ] && [ $i -lt 120 ]; do sleep 0.5; i=$((i + 1)); done
-	[ -e $C/cpu$1/online ]
 }
 
 step "A guest with CPUs $(cat $C/online) online out of $(cat $C/possible) possible"

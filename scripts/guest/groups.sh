@@ -2,20 +2,12 @@
 #
 # Guest side of make check-groups (busybox sh): 64 CPUs online of 66
 # possible. A hot-added 65th processor gets index 64: group 1, number 0.
-M=/kecpuhp
-C=/sys/devices/system/cpu
-D=/sys/kernel/debug/kecpuhp
-rc=0
-ok() { echo "@@kecpuhp:result ok $*@@"; }
-fail() { echo "@@kecpuhp:result fail $*@@"; rc=1; }
-check() { what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+. /kecpuhp/lib.sh
 
 check groups-64-online test "$(cat $C/online)" = 0-63
 insmod $M/kecpuhp.ko && insmod $M/kecpuhp_sample.ko || { fail groups-insmod; exit 1; }
 check groups-index63 grep -q '^63 63 0 63 active 1$' $D/processors
-echo "@@kecpuhp:hotadd 64@@"
-i=0
-while [ ! -e $C/cpu64/online ] && [ $i -lt 240 ]; do sleep 0.5; i=$((i + 1)); done
+check groups-hotadd-cpu64 hotadd 64
 check groups-online-cpu64 sh -c "echo 1 > $C/cpu64/online"
 check groups-start-group1 sh -c "dmesg | grep -q 'kecpuhp_sample: Start index=64 group=1 number=0 cpu=64'"
 check groups-complete-group1-on-cpu64 \

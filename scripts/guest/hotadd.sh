@@ -7,24 +7,9 @@
 #  - Start then Complete for NtNumber 2 and 3, on the new CPU;
 #  - with veto_next=1, a refused add: the online write fails, the CPU stays
 #    offline, Failure delivered, the vetoing callback named.
-M=/kecpuhp
-D=/sys/kernel/debug/kecpuhp
-C=/sys/devices/system/cpu
-rc=0
-
-ok() { echo "@@kecpuhp:result ok $1@@"; }
-fail() { echo "@@kecpuhp:result fail $*@@"; rc=1; }
-check() { name=$1; shift; if "$@"; then ok "$name"; else fail "$name"; fi; }
-# after MARK LINE: LINE was logged after the line MARK was.
+. /kecpuhp/lib.sh
+# logged MARK LINE: LINE was logged after the line MARK was.
 logged() { dmesg | sed -n "/$1/,\$p" | grep -q "$2"; }
-
-# hotadd CORE: ask the host for the CPU, then wait for its sysfs directory.
-hotadd() {
-	echo "@@kecpuhp:hotadd $1@@"
-	i=0
-	while [ ! -e $C/cpu$1/online ] && [ $i -lt 120 ]; do sleep 0.5; i=$((i + 1)); done
-	[ -e $C/cpu$1/online ]
-}
 
 check boot-2-online test "$(cat $C/online)" = 0-1
 insmod $M/kecpuhp.ko || { fail insmod-kecpuhp; exit 1; }

@@ -3,8 +3,7 @@
 # Guest side of the KUnit run (busybox sh). Boot: 6 vCPUs with maxcpus=2,
 # so CPUs 2-5 are new to kecpuhp. The suites run when kecpuhp_test.ko is
 # loaded; each suite's KTAP is printed from debugfs between markers.
-M=/kecpuhp
-rc=0
+. /kecpuhp/lib.sh
 insmod $M/kecpuhp.ko || { echo "@@kecpuhp:result fail insmod-kecpuhp@@"; exit 1; }
 if ! insmod $M/kecpuhp_test.ko; then
 	echo "@@kecpuhp:result fail insmod-kecpuhp_test@@"

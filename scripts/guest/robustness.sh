@@ -10,15 +10,9 @@
 #  - kmemleak finds nothing of kecpuhp's.
 # Each check prints @@kecpuhp:result ok|fail NAME [why]@@.
 
-M=/kecpuhp
-D=/sys/kernel/debug/kecpuhp
+. /kecpuhp/lib.sh
 P=/sys/module/kecpuhp_fixture/parameters
 F=/sys/kernel/debug/failslab
-rc=0
-
-ok() { echo "@@kecpuhp:result ok $1@@"; }
-fail() { echo "@@kecpuhp:result fail $*@@"; rc=1; }
-check() { name=$1; shift; if "$@"; then ok "$name"; else fail "$name"; fi; }
 regs() { tail -n +2 $D/registrations | wc -l; }
 
 insmod $M/kecpuhp.ko || { fail insmod-kecpuhp; exit 1; }
