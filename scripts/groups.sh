@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make check-groups: processor group 1 end to end. Boots the test kernel
-# with 64 CPUs online of 66 (about 3 minutes under TCG), hot-adds a 65th,
+# with 64 CPUs online of 66 (about 2 minutes under TCG), hot-adds a 65th,
 # and checks the sample driver got index 64 as group 1, number 0, with
 # Complete on the new CPU. Ends in "N passed, M failed".
 set -euo pipefail
@@ -15,7 +15,7 @@ kdir=$(bash scripts/build-kernel.sh | tail -n 1)
 build_modules "$out" "$kdir"
 bash scripts/mkinitramfs.sh "$out/groups.cpio.gz" scripts/guest/groups.sh \
 	"$out/shim/kecpuhp.ko" "$out/samples/kecpuhp_sample.ko"
-say "booting 64 of 66 CPUs (about 3 minutes under TCG)"
+say "booting 64 of 66 CPUs (about 2 minutes under TCG)"
 start=$SECONDS
 status=0
 python3 scripts/qemu.py --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$out/groups.cpio.gz" \
