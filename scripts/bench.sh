@@ -10,7 +10,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$KECPUHP_TOP"
 
-REL=6.12.117+deb12-amd64
+REL=$(debian_release 6.12)
 out=$KECPUHP_TOP/build/bench
 json=${BENCH_JSON:-$KECPUHP_TOP/build/bench.json}
 rm -rf "$out" && mkdir -p "$out"

@@ -17,15 +17,39 @@ ensure_packages() {
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	say "installing Debian packages: ${missing[*]}"
-	local sudo=
-	[ "$(id -u)" -eq 0 ] || sudo=sudo
-	if [ ! -f "$KECPUHP_CACHE/.apt-updated" ]; then
-		$sudo apt-get update -q >&2 || die "apt-get update failed"
-		mkdir -p "$KECPUHP_CACHE" && touch "$KECPUHP_CACHE/.apt-updated"
-	fi
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
+	apt_update_once
+	DEBIAN_FRONTEND=noninteractive $(sudo_if_needed) apt-get install -y -q \
 		--no-install-recommends "${missing[@]}" >&2 ||
 		die "apt-get install ${missing[*]} failed"
+}
+
+sudo_if_needed() { [ "$(id -u)" -eq 0 ] || echo sudo; }
+
+apt_update_once() {
+	[ -f "$KECPUHP_CACHE/.apt-updated" ] && return 0
+	$(sudo_if_needed) apt-get update -q >&2 || die "apt-get update failed"
+	mkdir -p "$KECPUHP_CACHE" && touch "$KECPUHP_CACHE/.apt-updated"
+}
+
+# debian_release SERIES: the newest Debian amd64 kernel release of SERIES
+# (6.1 or 6.12) whose headers are installed, or else the newest on offer.
+debian_release() {
+	local re r
+	case $1 in
+	6.1) re='6\.1\.0-[0-9]+-amd64' ;;
+	6.12) re='6\.12\.[0-9]+\+deb12-amd64' ;;
+	*) die "debian_release: unknown series $1" ;;
+	esac
+	r=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' 'linux-headers-*' 2>/dev/null |
+		awk '$1 == "ii" { print $2 }' | sed -nE "s/^linux-headers-($re)$/\1/p" |
+		sort -V | tail -n 1)
+	if [ -z "$r" ]; then
+		apt_update_once
+		r=$(apt-cache search --names-only "^linux-headers-$re\$" | awk '{ print $1 }' |
+			sed 's/^linux-headers-//' | sort -V | tail -n 1)
+	fi
+	[ -n "$r" ] || die "no Debian linux-headers package for $1"
+	echo "$r"
 }
 
 # Packages every test-bench step needs.

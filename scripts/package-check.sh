@@ -11,7 +11,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-HEADER_RELEASES=(6.12.117+deb12-amd64 6.1.0-56-amd64)
+HEADER_RELEASES=("$(debian_release 6.12)" "$(debian_release 6.1)")
 ensure_packages dkms sparse "${HEADER_RELEASES[@]/#/linux-headers-}" >&2
 
 result() { printf '@@kecpuhp:result %s@@\n' "$*"; }
