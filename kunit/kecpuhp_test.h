@@ -92,5 +92,6 @@ extern struct kunit_suite kecpuhp_procnum_suite;
 extern struct kunit_suite kecpuhp_add_existing_suite;
 extern struct kunit_suite kecpuhp_misuse_suite;
 extern struct kunit_suite kecpuhp_hotadd_suite;
+extern struct kunit_suite kecpuhp_lifecycle_suite;
 
 #endif /* _KECPUHP_TEST_H */
