@@ -8,6 +8,7 @@
 #   BOOTS="kunit hotadd robustness package lint"  what to run
 #   STRESS_SECONDS=60  the stress duration
 set -euo pipefail
+shopt -s nullglob
 . "$(dirname "$0")/lib.sh"
 cd "$KECPUHP_TOP"
 
@@ -25,6 +26,22 @@ step "packages"
 ensure_packages "${BENCH_PACKAGES[@]}" linux-source-6.1
 
 boots=()
+expect=()
+# copy_sources OUT: the working tree's sources (tracked, and new files not
+# yet added but not ignored) into OUT, without its build products.
+copy_sources() {
+	local out=$1
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git ls-files -z --cached --others --exclude-standard |
+			while IFS= read -r -d '' f; do if [ -f "$f" ]; then printf '%s\0' "$f"; fi; done |
+			xargs -0 -r cp --parents -t "$out"
+	else
+		tar --exclude=./build --exclude=./.git --exclude='*.o' --exclude='*.ko' \
+		    --exclude='.*.cmd' --exclude='*.mod' --exclude='*.mod.c' -cf - . |
+			tar -C "$out" -xf -
+	fi
+}
+
 # boot NAME KVER SMP MAXCPUS APPEND SCRIPT: one guest run, logged.
 boot() {
 	local name=$1 kver=$2 smp=$3 maxcpus=$4 append=$5 script=$6 kdir=$7 status=0
@@ -44,21 +61,27 @@ boot() {
 		>/dev/null || status=$?
 	step "boot $name: exit status $status, log $logs/$name.log"
 	boots+=(--boot "$name=$status")
+	[ "$script" != kunit.sh ] || expect+=(--expect-kunit "$logs/$name.log")
 }
 
 for kver in $KVERS; do
 	step "test kernel $kver"
 	kdir=$(KVER=$kver bash scripts/build-kernel.sh | tail -n 1)
 	step "modules for $kver (W=1)"
-	rm -rf "$out/$kver" && mkdir -p "$out/$kver"
-	git ls-files -z | xargs -0 cp --parents -t "$out/$kver"
+	rm -rf "${out:?}/$kver" && mkdir -p "$out/$kver"
+	copy_sources "$out/$kver"
+	# Any compiler or modpost warning fails the build check.
 	if ! make -C "$kdir" M="$out/$kver" W=1 >"$logs/build-$kver.log" 2>&1 ||
-	   grep -qE 'warning:|error:' "$logs/build-$kver.log"; then
-		grep -E 'warning:|error:' "$logs/build-$kver.log" | head -20 >&2
+	   grep -qiE 'warning:|error:' "$logs/build-$kver.log"; then
+		grep -iE 'warning:|error:' "$logs/build-$kver.log" | head -20 >&2
 		echo "@@kecpuhp:result fail build-$kver see $logs/build-$kver.log@@" >"$logs/build-$kver.result"
+	elif [ ! -f "$out/$kver/shim/kecpuhp.ko" ]; then
+		echo "@@kecpuhp:result fail build-$kver no shim/kecpuhp.ko@@" >"$logs/build-$kver.result"
 	else
 		echo "@@kecpuhp:result ok build-$kver@@" >"$logs/build-$kver.result"
 	fi
+	[ -f "$out/$kver/kunit/kecpuhp_test.ko" ] ||
+		say "no kunit/kecpuhp_test.ko for $kver: KUnit boot skipped"
 	[ -f "$out/$kver/kunit/kecpuhp_test.ko" ] &&
 		boot "kunit-$kver" "$kver" 6 6 "maxcpus=2" kunit.sh "$kdir"
 	boot "hotadd-$kver" "$kver" 2 5 "" hotadd.sh "$kdir"
@@ -83,4 +106,4 @@ fi
 
 step "summary"
 python3 scripts/ktap-summary.py --kunit-py "$(kernel_source)/tools/testing/kunit/kunit.py" \
-	"${boots[@]}" "$logs"/*.log "$logs"/*.result
+	"${boots[@]}" "${expect[@]}" "$logs"/*.log "$logs"/*.result

@@ -13,7 +13,9 @@ set -euo pipefail
 out=$(realpath -m "$1")
 script=$2
 shift 2
-ensure_packages busybox-static cpio
+ensure_packages busybox-static cpio gzip
+[ "$script" = - ] || [ -f "$script" ] || die "guest script $script not found"
+for f in "$@"; do [ -f "$f" ] || die "file $f not found"; done
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -30,6 +32,7 @@ fi
 cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
+export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev

@@ -3,12 +3,17 @@
 """Boot a kecpuhp test guest under QEMU (TCG) with hot-pluggable CPU slots.
 
 The guest asks the host for actions by printing marker lines on its console:
-  @@kecpuhp:hotadd CORE@@   device_add a CPU in core CORE (QMP)
-  @@kecpuhp:guest-exit N@@  the guest script's exit status (printed by /init)
-The host echoes the console, writes it to --log, and exits with the guest's
-status, 124 on timeout, or 125 if the guest died without saying.
+  @@kecpuhp:hotadd CORE@@     device_add a CPU in socket 0, core CORE (QMP);
+                              the guest then polls /sys/devices/system/cpu/cpuCORE
+  @@kecpuhp:hotadd-query@@    log query-hotpluggable-cpus (debug aid)
+  @@kecpuhp:guest-exit N@@    the guest script's exit status (printed by /init)
+The host echoes the console to stdout, writes it to --log, adds its own
+lines prefixed "host: ", and exits with the guest's status N (0 only if N is
+0), 124 on timeout (QEMU is killed), or 125 if QEMU ended without the
+guest-exit marker (kernel panic with panic=-1, crash, QEMU error).
 
---interactive puts the guest console on this terminal instead. --qmp and
+--interactive puts the guest console (and the QEMU monitor, Ctrl-A c) on
+this terminal instead; QMP stays available for scripts/qmp.py. --qmp and
 --control put the QMP socket and a second serial port (the guest's ttyS1,
 used by scripts/vm.py) at fixed paths.
 """
@@ -17,44 +22,21 @@ import json
 import os
 import re
 import select
-import socket
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qmp import Qmp, QmpError, device_add_cpu  # noqa: E402,F401  (vm.py: qemu.Qmp)
+
 HOTADD = re.compile(r"@@kecpuhp:hotadd (\d+)@@")
+QUERY = re.compile(r"@@kecpuhp:hotadd-query@@")
 EXIT = re.compile(r"@@kecpuhp:guest-exit (\d+)@@")
-
-
-class Qmp:
-    """A minimal QMP client: one connection, commands answered in order."""
-
-    def __init__(self, path, timeout=30):
-        deadline = time.time() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.1)
-        self.file = self.sock.makefile("rw")
-        self.file.readline()                      # greeting
-        self.command("qmp_capabilities")
-
-    def command(self, name, **arguments):
-        msg = {"execute": name}
-        if arguments:
-            msg["arguments"] = arguments
-        self.file.write(json.dumps(msg) + "\n")
-        self.file.flush()
-        while True:
-            reply = json.loads(self.file.readline())
-            if "event" not in reply:
-                return reply
+# After the guest-exit marker, /init runs poweroff -f: allow this long.
+POWEROFF_GRACE = 60
 
 
 def qemu_command(args, qmp_path):
@@ -62,88 +44,189 @@ def qemu_command(args, qmp_path):
     cmd = ["qemu-system-x86_64", "-machine", "pc,vmport=on",
            "-cpu", "qemu64,-hypervisor", "-smbios", "type=1,serial=VMware-42",
            "-smp", f"{args.smp},maxcpus={args.maxcpus}", "-m", str(args.mem),
-           "-kernel", args.kernel, "-initrd", args.initrd, "-append", append,
+           "-kernel", args.kernel, "-initrd", args.initrd, "-append", append.strip(),
            "-display", "none", "-no-reboot",
            "-qmp", f"unix:{qmp_path},server=on,wait=off"]
     if args.control:
         cmd += ["-chardev", f"socket,id=ctl,path={args.control},server=on,wait=off",
                 "-device", "isa-serial,chardev=ctl"]
     if args.interactive:
+        # What -nographic does: serial console and monitor multiplexed on stdio.
         cmd += ["-serial", "mon:stdio"]
     else:
+        # The console is a pipe to this script: no monitor in the byte stream.
         cmd += ["-serial", "stdio", "-monitor", "none"]
     return cmd
 
 
-def hotadd(qmp, core):
-    reply = qmp.command("device_add", driver="qemu64-x86_64-cpu", id=f"cpu{core}",
-                        **{"socket-id": 0, "core-id": core, "thread-id": 0})
-    return "error" not in reply, reply
+class Runner:
+    def __init__(self, args, qmp_path):
+        self.args = args
+        self.qmp_path = qmp_path
+        self.qmp = None
+        self.status = None
+        self.log = open(args.log, "w", encoding="utf-8") if args.log else None
+        self.start = time.monotonic()
+        self.exit_seen = None
+
+    def emit(self, line, echo=True):
+        if echo:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+        if self.log:
+            self.log.write(line + "\n")
+            self.log.flush()
+
+    def host(self, text, echo=True):
+        self.emit(f"host: {text}", echo)
+
+    def connect(self):
+        if self.qmp is None:
+            self.qmp = Qmp(self.qmp_path)
+        return self.qmp
+
+    def qmp_call(self, what, fn):
+        """Run fn(qmp); a QMP failure is logged, never fatal (the guest's own
+        wait then fails and says so)."""
+        try:
+            return fn(self.connect())
+        except QmpError as e:
+            self.host(f"{what}: QMP failed: {e}")
+            if self.qmp:
+                self.qmp.close()
+            self.qmp = None
+            return None
+
+    def line(self, line):
+        self.emit(line)
+        m = HOTADD.search(line)
+        if m:
+            core = int(m.group(1))
+            r = self.qmp_call(f"device_add core {core}", lambda q: device_add_cpu(q, core))
+            if r is not None:
+                ok, reply = r
+                self.host(f"device_add core {core}: "
+                          f"{'ok' if ok else reply.get('error', reply)}")
+        if QUERY.search(line):
+            r = self.qmp_call("query-hotpluggable-cpus",
+                              lambda q: q.command("query-hotpluggable-cpus"))
+            if r is not None:
+                for slot in r.get("return", [r]):
+                    self.host(f"hotpluggable-cpu {json.dumps(slot, sort_keys=True)}")
+        m = EXIT.search(line)
+        if m and self.status is None:
+            self.status = int(m.group(1))
+
+    def elapsed(self):
+        return time.monotonic() - self.start
+
+    def run(self, proc):
+        deadline = self.start + self.args.timeout
+        buf = b""
+        fd = proc.stdout.fileno()
+        while True:
+            if self.status is not None:
+                deadline = min(deadline, self.exit_seen + POWEROFF_GRACE)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                if self.status is not None:
+                    self.host(f"QEMU still running {POWEROFF_GRACE}s after the guest "
+                              "exited: killed")
+                    break
+                self.host(f"timeout after {self.args.timeout}s: QEMU killed")
+                return 124
+            ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+            if not ready:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            buf += chunk
+            while b"\n" in buf:
+                raw, buf = buf.split(b"\n", 1)
+                had_status = self.status is not None
+                self.line(raw.decode("utf-8", "replace").rstrip("\r"))
+                if not had_status and self.status is not None:
+                    self.exit_seen = time.monotonic()
+        if buf:
+            self.line(buf.decode("utf-8", "replace").rstrip("\r"))
+        if self.status is None:
+            try:
+                code = proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                code = None
+            self.host(f"QEMU ended (status {code}) after {self.elapsed():.1f}s without "
+                      "the guest-exit marker (panic, crash or QEMU error)")
+            return 125
+        self.host(f"guest exit status {self.status} after {self.elapsed():.1f}s", echo=False)
+        return self.status if 0 <= self.status <= 255 else 1
+
+
+def terminate(proc):
+    if proc.poll() is None:
+        proc.kill()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 def run(args):
-    qmp_path = args.qmp or os.path.join(tempfile.mkdtemp(prefix="kecpuhp-qmp-"), "qmp.sock")
-    if args.interactive:
-        return subprocess.call(qemu_command(args, qmp_path))
-    proc = subprocess.Popen(qemu_command(args, qmp_path), stdout=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    log = open(args.log, "w") if args.log else None
-    qmp, status, deadline, buf = None, None, time.time() + args.timeout, b""
-
-    def emit(line):
-        nonlocal qmp, status
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-        if log:
-            log.write(line + "\n")
-            log.flush()
-        m = HOTADD.search(line)
-        if m:
-            qmp = qmp or Qmp(qmp_path)
-            ok, reply = hotadd(qmp, int(m.group(1)))
-            emit(f"host: device_add core {m.group(1)}: {'ok' if ok else reply}")
-        m = EXIT.search(line)
-        if m:
-            status = int(m.group(1))
-
-    while True:
-        left = deadline - time.time()
-        if left <= 0:
-            proc.kill()
-            emit(f"host: timeout after {args.timeout}s")
-            return 124
-        ready, _, _ = select.select([proc.stdout], [], [], min(left, 1.0))
-        if not ready:
-            continue
-        chunk = os.read(proc.stdout.fileno(), 65536)
-        if not chunk:
-            break
-        buf += chunk
-        while b"\n" in buf:
-            line, buf = buf.split(b"\n", 1)
-            emit(line.decode("utf-8", "replace").rstrip("\r"))
-    proc.wait()
-    if status is None:
-        emit("host: the guest ended without reporting its exit status")
-        return 125
-    return 0 if status == 0 else status
+    tmpdir = None
+    if args.qmp:
+        qmp_path = args.qmp
+    else:
+        tmpdir = tempfile.mkdtemp(prefix="kecpuhp-qmp-")
+        qmp_path = os.path.join(tmpdir, "qmp.sock")
+    # SIGTERM (make/CI cancelling us) must not leave QEMU behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        if args.interactive:
+            print(f"qemu.py: QMP socket {qmp_path} (scripts/qmp.py {qmp_path} CMD [JSON]); "
+                  "Ctrl-A x quits QEMU", file=sys.stderr)
+            return subprocess.call(qemu_command(args, qmp_path))
+        runner = Runner(args, qmp_path)
+        try:
+            proc = subprocess.Popen(qemu_command(args, qmp_path), stdout=subprocess.PIPE,
+                                    stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        except OSError as e:
+            runner.host(f"cannot start QEMU: {e}")
+            return 125
+        try:
+            return runner.run(proc)
+        finally:
+            if runner.qmp:
+                runner.qmp.close()
+            terminate(proc)
+            if runner.log:
+                runner.log.close()
+    finally:
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--kernel", required=True)
-    p.add_argument("--initrd", required=True)
-    p.add_argument("--smp", type=int, default=2)
-    p.add_argument("--maxcpus", type=int, default=4)
-    p.add_argument("--mem", type=int, default=1024)
-    p.add_argument("--append", default="")
-    p.add_argument("--timeout", type=int, default=600)
-    p.add_argument("--log")
-    p.add_argument("--interactive", action="store_true")
-    p.add_argument("--qmp", help="QMP socket path")
+    p.add_argument("--kernel", required=True, help="bzImage")
+    p.add_argument("--initrd", required=True, help="initramfs (scripts/mkinitramfs.sh)")
+    p.add_argument("--smp", type=int, default=2, help="CPUs present at boot")
+    p.add_argument("--maxcpus", type=int, default=4, help="CPU slots (present + hot-add)")
+    p.add_argument("--mem", type=int, default=1024, help="guest memory, MiB")
+    p.add_argument("--append", default="", help="extra kernel command line")
+    p.add_argument("--timeout", type=int, default=600, help="seconds until QEMU is killed")
+    p.add_argument("--log", help="write the console (and host lines) here")
+    p.add_argument("--interactive", action="store_true",
+                   help="console on this terminal (initramfs guest script: exec sh)")
+    p.add_argument("--qmp", help="QMP socket path (default: a temporary directory)")
     p.add_argument("--control", help="socket for the guest's second serial port")
-    sys.exit(run(p.parse_args()))
+    args = p.parse_args()
+    if args.smp < 1 or args.maxcpus < args.smp:
+        p.error("need 1 <= --smp <= --maxcpus")
+    try:
+        sys.exit(run(args))
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@
 # logged MARK LINE: LINE was logged after the line MARK was.
 logged() { dmesg | sed -n "/$1/,\$p" | grep -q "$2"; }
 
+[ -f $M/kecpuhp_sample.ko ] || { fail hotadd no-sample-module; exit 1; }
 check boot-2-online test "$(cat $C/online)" = 0-1
 insmod $M/kecpuhp.ko || { fail insmod-kecpuhp; exit 1; }
 insmod $M/kecpuhp_sample.ko || { fail insmod-kecpuhp_sample; exit 1; }

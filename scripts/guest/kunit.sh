@@ -9,13 +9,16 @@ if ! insmod $M/kecpuhp_test.ko; then
 	echo "@@kecpuhp:result fail insmod-kecpuhp_test@@"
 	rc=1
 fi
+suites=0
 for d in /sys/kernel/debug/kunit/*/; do
 	[ -f "$d/results" ] || continue
 	suite=$(basename "$d")
+	suites=$((suites + 1))
 	echo "@@kecpuhp:ktap-begin $suite@@"
 	cat "$d/results"
 	echo "@@kecpuhp:ktap-end $suite@@"
 done
+[ $suites -gt 0 ] || fail kunit-suites "no suite in /sys/kernel/debug/kunit"
 if rmmod kecpuhp_test && rmmod kecpuhp; then
 	echo "@@kecpuhp:result ok kunit-unload@@"
 else
