@@ -262,6 +262,9 @@ static int stress_run(void)
 		}
 		get_task_struct(threads[i]);
 	}
+	/* Sleep interruptibly: a long run must not look like a hung insmod. */
+	while (time_before(jiffies, READ_ONCE(stress_deadline)))
+		msleep_interruptible(1000);
 	for (i = 0; i < n; i++) {
 		kthread_stop(threads[i]);
 		put_task_struct(threads[i]);
