@@ -27,21 +27,6 @@ ensure_packages "${BENCH_PACKAGES[@]}" linux-source-6.1
 
 boots=()
 expect=()
-# copy_sources OUT: the working tree's sources (tracked, and new files not
-# yet added but not ignored) into OUT, without its build products.
-copy_sources() {
-	local out=$1
-	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-		git ls-files -z --cached --others --exclude-standard |
-			while IFS= read -r -d '' f; do if [ -f "$f" ]; then printf '%s\0' "$f"; fi; done |
-			xargs -0 -r cp --parents -t "$out"
-	else
-		tar --exclude=./build --exclude=./.git --exclude='*.o' --exclude='*.ko' \
-		    --exclude='.*.cmd' --exclude='*.mod' --exclude='*.mod.c' -cf - . |
-			tar -C "$out" -xf -
-	fi
-}
-
 # boot NAME KVER SMP MAXCPUS APPEND SCRIPT: one guest run, logged.
 boot() {
 	local name=$1 kver=$2 smp=$3 maxcpus=$4 append=$5 script=$6 kdir=$7 status=0

@@ -98,12 +98,32 @@ run_with_progress() {
 	return $rc
 }
 
-# build_modules OUT KDIR: copy the tracked sources to OUT and build every
-# module there against KDIR, so the working tree keeps its own build.
+# copy_sources OUT: the working tree's sources (tracked, and new files not
+# yet added but not ignored) into OUT, without its build products; from a
+# tarball without .git, everything but the build products.
+copy_sources() {
+	local out=$1
+	mkdir -p "$out"
+	(
+		cd "$KECPUHP_TOP" || exit 1
+		if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+			git ls-files -z --cached --others --exclude-standard |
+				while IFS= read -r -d '' f; do if [ -f "$f" ]; then printf '%s\0' "$f"; fi; done |
+				xargs -0 -r cp --parents -t "$out"
+		else
+			tar --exclude=./build --exclude=./.git --exclude='*.o' --exclude='*.ko' \
+			    --exclude='.*.cmd' --exclude='*.mod' --exclude='*.mod.c' -cf - . |
+				tar -C "$out" -xf -
+		fi
+	)
+}
+
+# build_modules OUT KDIR: copy the sources to OUT and build every module
+# there against KDIR, so the working tree keeps its own build.
 build_modules() {
 	local out=$1 kdir=$2
-	rm -rf "$out" && mkdir -p "$out"
-	git -C "$KECPUHP_TOP" ls-files -z | (cd "$KECPUHP_TOP" && xargs -0 cp --parents -t "$out")
+	rm -rf "$out"
+	copy_sources "$out"
 	make -s -C "$kdir" M="$out" >"$out/build.log" 2>&1 ||
 		{ cat "$out/build.log" >&2; die "module build failed"; }
 }

@@ -21,8 +21,8 @@ trap 'rm -rf "$tmp"' EXIT
 # fresh_tree: a copy of the sources in $tmp/tree, so nothing here touches
 # the working tree's build products.
 fresh_tree() {
-	rm -rf "$tmp/tree" && mkdir -p "$tmp/tree"
-	git -C "$KECPUHP_TOP" ls-files -z | (cd "$KECPUHP_TOP" && xargs -0 cp --parents -t "$tmp/tree")
+	rm -rf "$tmp/tree"
+	copy_sources "$tmp/tree"
 }
 
 # check NAME CMD...: run CMD in a fresh copy of the tree; fail on a warning.
