@@ -11,6 +11,15 @@ ensure_packages "${BENCH_PACKAGES[@]}"
 src=$(kernel_source)
 out=$(kernel_build_dir)
 
+# One build per cache entry: a second run (another checkout, a parallel
+# make check) waits for the first instead of building into the same tree.
+mkdir -p "$(dirname "$out")"
+exec 9>"$out.lock"
+if ! flock -n 9; then
+	say "waiting for another build of $out to finish"
+	flock 9
+fi
+
 if [ -f "$out/.kecpuhp-built" ]; then
 	say "test kernel cached: $out"
 	echo "$out"
