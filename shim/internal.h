@@ -42,6 +42,7 @@ extern struct mutex kecpuhp_regs_mutex;
 void kecpuhp_regs_lock(void);
 void kecpuhp_regs_unlock(void);
 bool kecpuhp_reg_live(const struct kecpuhp_reg *reg);
+bool kecpuhp_in_callback(void);
 extern struct notifier_block kecpuhp_module_nb;
 void kecpuhp_registry_exit(void);
 

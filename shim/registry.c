@@ -73,8 +73,12 @@ bool kecpuhp_reg_live(const struct kecpuhp_reg *reg)
 	return !(reg->bits & KECPUHP_REG_DEAD);
 }
 
-/* True in a driver callback, or anywhere else this task holds the lock. */
-static bool kecpuhp_in_callback(void)
+/*
+ * True in a driver callback, or anywhere else this task holds the lock. The
+ * hotplug state cannot change meanwhile, and cpus_read_lock() must not be
+ * taken: the task that started the pass already holds the hotplug lock.
+ */
+bool kecpuhp_in_callback(void)
 {
 	return READ_ONCE(kecpuhp_regs_owner) == current;
 }
