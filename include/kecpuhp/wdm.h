@@ -13,6 +13,7 @@
 
 #include <kecpuhp/ntdef.h>
 #include <kecpuhp/linux.h>
+#include <kecpuhp/ntddk.h>	/* topology, NUMA nodes, available CPUs */
 
 #ifndef KECPUHP_HAVE_KE_PROCESSOR_CHANGE
 typedef enum _KE_PROCESSOR_CHANGE_NOTIFY_STATE {
