@@ -56,16 +56,25 @@ static int __init kecpuhp_init(void)
 {
 	int ret;
 
+	/* Its cpuhp state must come before the one that sends Complete. */
+	ret = kecpuhp_available_init();
+	if (ret) {
+		pr_err("kecpuhp: cannot install the available-CPUs state: %d\n", ret);
+		return ret;
+	}
 	ret = kecpuhp_cpuhp_init();
 	if (ret) {
 		pr_err("kecpuhp: cannot install the cpuhp states: %d\n", ret);
+		kecpuhp_available_exit();
 		return ret;
 	}
 	ret = register_module_notifier(&kecpuhp_module_nb);
 	if (ret) {
 		kecpuhp_cpuhp_exit();
+		kecpuhp_available_exit();
 		return ret;
 	}
+	kecpuhp_available_start();
 	kecpuhp_debugfs_init(kecpuhp_prepare_state, kecpuhp_online_state);
 	pr_info("kecpuhp: %u processors active of %u possible (cpuhp states %d, %d)\n",
 		kecpuhp_active_count(), num_possible_cpus(),
@@ -77,6 +86,7 @@ static void __exit kecpuhp_exit(void)
 {
 	kecpuhp_debugfs_exit();
 	unregister_module_notifier(&kecpuhp_module_nb);
+	kecpuhp_available_exit();
 	kecpuhp_cpuhp_exit();
 	kecpuhp_registry_exit();
 }
