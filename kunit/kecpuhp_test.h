@@ -6,7 +6,9 @@
  * The guest boots with maxcpus=2 of 6 vCPUs: CPUs 2-5 are new to kecpuhp.
  * A successful add uses one of them for good; a vetoed or failed add does
  * not, so most cases veto. Only two adds succeed in the whole module (see
- * hotadd_test.c), which leaves two new CPUs to spare.
+ * hotadd_test.c), which leaves two new CPUs to spare; topology_test.c
+ * uses one of them (one of node 1: make check boots two NUMA nodes, CPUs
+ * 0-2 and 3-5).
  *
  * Registrations made through test_register() and CPUs taken offline through
  * test_remove_cpu() are undone by test_exit(), the .exit of every suite, so
@@ -93,5 +95,7 @@ extern struct kunit_suite kecpuhp_add_existing_suite;
 extern struct kunit_suite kecpuhp_misuse_suite;
 extern struct kunit_suite kecpuhp_hotadd_suite;
 extern struct kunit_suite kecpuhp_lifecycle_suite;
+extern struct kunit_suite kecpuhp_topology_suite;	/* issue 13 */
+extern struct kunit_suite kecpuhp_available_suite;	/* issue 13 */
 
 #endif /* _KECPUHP_TEST_H */
