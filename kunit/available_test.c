@@ -99,10 +99,10 @@ static bool wait_seq(ULONG64 want)
 {
 	int ms;
 
-	for (ms = 0; ms < AVAIL_WAIT_MS; ms += 10) {
+	for (ms = 0; ms < AVAIL_WAIT_MS; ms += 20) {
 		if (seq_now() == want)
 			return true;
-		msleep(10);
+		msleep(20);
 	}
 	return seq_now() == want;
 }
@@ -111,10 +111,10 @@ static bool wait_calls(struct avail_reg *r, int want)
 {
 	int ms;
 
-	for (ms = 0; ms < AVAIL_WAIT_MS; ms += 10) {
+	for (ms = 0; ms < AVAIL_WAIT_MS; ms += 20) {
 		if (atomic_read(&r->calls) >= want)
 			return true;
-		msleep(10);
+		msleep(20);
 	}
 	return atomic_read(&r->calls) >= want;
 }
@@ -443,8 +443,15 @@ static void offline_is_not_a_processor_change(struct kunit *test)
 
 static int run_applet(char *applet, char *arg1, char *arg2)
 {
-	char *argv[] = { "/bin/busybox", applet, arg1, arg2, NULL };
-	char *envp[] = { "PATH=/bin:/sbin", NULL };
+	char *argv[5], *envp[2];
+
+	argv[0] = "/bin/busybox";
+	argv[1] = applet;
+	argv[2] = arg1;
+	argv[3] = arg2;
+	argv[4] = NULL;
+	envp[0] = "PATH=/bin:/sbin";
+	envp[1] = NULL;
 
 	return call_usermodehelper(argv[0], argv, envp, UMH_WAIT_PROC);
 }

@@ -106,16 +106,28 @@ static slpi_t *query(struct kunit *test, PPROCESSOR_NUMBER pn,
 	return buf;
 }
 
-#define for_each_record(r, buf, len) \
-	for (r = (buf); (u8 *)r < (u8 *)(buf) + (len) && r->Size; \
-	     r = (slpi_t *)((u8 *)r + r->Size))
+/* The record after @r in the @len bytes at @buf, or NULL at the end. */
+static slpi_t *next_record(slpi_t *r, slpi_t *buf, ULONG len)
+{
+	slpi_t *next;
+
+	if (!r || !r->Size)
+		return NULL;
+	next = (slpi_t *)((u8 *)r + r->Size);
+	return (u8 *)next < (u8 *)buf + len ? next : NULL;
+}
+
+static slpi_t *first_record(slpi_t *buf, ULONG len)
+{
+	return buf && len ? buf : NULL;
+}
 
 static unsigned int count_records(slpi_t *buf, ULONG len, LOGICAL_PROCESSOR_RELATIONSHIP rel)
 {
 	unsigned int n = 0;
 	slpi_t *r;
 
-	for_each_record(r, buf, len)
+	for (r = first_record(buf, len); r; r = next_record(r, buf, len))
 		n += r->Relationship == rel;
 	return n;
 }
@@ -126,7 +138,7 @@ static void check_walk(struct kunit *test, slpi_t *buf, ULONG len)
 	ULONG at = 0;
 	slpi_t *r;
 
-	for_each_record(r, buf, len) {
+	for (r = first_record(buf, len); r; r = next_record(r, buf, len)) {
 		KUNIT_EXPECT_GE(test, r->Size, 48U);
 		at += r->Size;
 	}
@@ -274,7 +286,7 @@ struct sysfs_cache {
 static int read_cache(int cpu, unsigned int i, struct sysfs_cache *c)
 {
 	char path[96], val[256];
-	unsigned long long v;
+	unsigned int mult;
 	char *end;
 	int ret;
 
@@ -294,8 +306,14 @@ static int read_cache(int cpu, unsigned int i, struct sysfs_cache *c)
 		return -EINVAL;
 	if (CACHE_ATTR("size"))
 		return -EINVAL;
-	v = simple_strtoull(val, &end, 10);
-	c->size = v * (*end == 'K' ? 1024 : *end == 'M' ? 1024 * 1024 : 1);
+	/* "32K", "4096K", "16M" */
+	end = val + strlen(val) - 1;
+	mult = *end == 'K' ? 1024 : *end == 'M' ? 1024 * 1024 : 1;
+	if (mult > 1)
+		*end = 0;
+	if (kstrtouint(val, 10, &c->size))
+		return -EINVAL;
+	c->size *= mult;
 	if (CACHE_ATTR("shared_cpu_list") || cpulist_parse(val, &c->shared))
 		return -EINVAL;
 #undef CACHE_ATTR
@@ -325,7 +343,7 @@ static void cache_matches_sysfs_cacheinfo(struct kunit *test)
 				continue;
 			leaves++;
 			cpumask_and(&want, &c->shared, &idx);
-			for_each_record(r, buf, len) {
+			for (r = first_record(buf, len); r; r = next_record(r, buf, len)) {
 				if (r->Cache.Level != c->level || r->Cache.Type != c->type)
 					continue;
 				masks_to_cpus(test, r->Cache.GroupMasks, r->Cache.GroupCount, &got);
@@ -358,7 +376,7 @@ static void all_processors_one_record_per_core(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	check_walk(test, buf, len);
 	cpumask_clear(&seen);
-	for_each_record(r, buf, len) {
+	for (r = first_record(buf, len); r; r = next_record(r, buf, len)) {
 		KUNIT_EXPECT_EQ(test, r->Relationship, RelationProcessorCore);
 		masks_to_cpus(test, r->Processor.GroupMask, r->Processor.GroupCount, &got);
 		KUNIT_EXPECT_FALSE(test, cpumask_intersects(&got, &seen));
@@ -374,7 +392,7 @@ static void all_processors_one_record_per_core(struct kunit *test)
 	/* and one node record per node with processors */
 	buf = query(test, NULL, RelationNumaNode, &len);
 	n = 0;
-	for_each_record(r, buf, len)
+	for (r = first_record(buf, len); r; r = next_record(r, buf, len))
 		n++;
 	cores = 0;
 	for_each_cpu(cpu, &idx)
@@ -427,7 +445,7 @@ static void relation_all_has_every_relation(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, count_records(buf, len, rels[i]), 1U, "relation %d",
 				    rels[i]);
 	query(test, &pn, RelationCache, &clen);
-	for_each_record(r, buf, len)
+	for (r = first_record(buf, len); r; r = next_record(r, buf, len))
 		if (r->Relationship == RelationCache)
 			sum += r->Size;
 	KUNIT_EXPECT_EQ(test, sum, clen);
@@ -476,9 +494,7 @@ static void bad_arguments(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, KeQueryLogicalProcessorRelationship(NULL, RelationProcessorModule + 1,
 								  NULL, &len),
 			STATUS_INVALID_PARAMETER);
-	KUNIT_EXPECT_EQ(test, KeQueryLogicalProcessorRelationship(NULL,
-								  (LOGICAL_PROCESSOR_RELATIONSHIP)0x1234,
-								  NULL, &len),
+	KUNIT_EXPECT_EQ(test, KeQueryLogicalProcessorRelationship(NULL, 0x1234, NULL, &len),
 			STATUS_INVALID_PARAMETER);
 	pn.Reserved = 1;
 	KUNIT_EXPECT_EQ(test, KeQueryLogicalProcessorRelationship(&pn, RelationProcessorCore,

@@ -44,7 +44,7 @@ static u32 kecpuhp_used(PKAFFINITY_EX a)
  *
  * Context: any.
  */
-VOID KeInitializeAffinityEx2(PKAFFINITY_EX Affinity, USHORT Size)
+void KeInitializeAffinityEx2(PKAFFINITY_EX Affinity, USHORT Size)
 {
 	if (!Affinity)
 		return;
@@ -63,7 +63,7 @@ EXPORT_SYMBOL_GPL(KeInitializeAffinityEx2);
  *
  * Context: any.
  */
-VOID KeInitializeAffinityEx(PKAFFINITY_EX Affinity)
+void KeInitializeAffinityEx(PKAFFINITY_EX Affinity)
 {
 	KeInitializeAffinityEx2(Affinity, KECPUHP_AFFINITY_EX_DEFAULT_SIZE);
 }
@@ -79,7 +79,7 @@ EXPORT_SYMBOL_GPL(KeInitializeAffinityEx);
  *
  * Context: any.
  */
-VOID KeAddProcessorAffinityEx(PKAFFINITY_EX Affinity, ULONG ProcessorIndex)
+void KeAddProcessorAffinityEx(PKAFFINITY_EX Affinity, ULONG ProcessorIndex)
 {
 	u32 g = ProcessorIndex / MAXIMUM_PROC_PER_GROUP, i;
 	ULONGLONG *w;
@@ -102,7 +102,7 @@ EXPORT_SYMBOL_GPL(KeAddProcessorAffinityEx);
  *
  * Context: any.
  */
-VOID KeRemoveProcessorAffinityEx(PKAFFINITY_EX Affinity, ULONG ProcessorIndex)
+void KeRemoveProcessorAffinityEx(PKAFFINITY_EX Affinity, ULONG ProcessorIndex)
 {
 	u32 g = ProcessorIndex / MAXIMUM_PROC_PER_GROUP;
 

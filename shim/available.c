@@ -223,7 +223,7 @@ static int kecpuhp_avail_cpu_offline(unsigned int cpu)
  * @Context: passed to @Callback as it is
  * @ObservedSequenceNumber: optional; the last sequence number the caller
  *	saw. If it differs from the current one, a call is queued at once
- * @RegistrationHandle: receives the handle for
+ * @Handle: receives the handle for
  *	PsUnregisterAvailableCpusChangeNotification(), before any call
  *
  * The set changes when a processor is added (after its Complete
@@ -236,21 +236,21 @@ static int kecpuhp_avail_cpu_offline(unsigned int cpu)
  *
  * Context: process context, may sleep (Windows: PASSIVE_LEVEL).
  * Return: %STATUS_SUCCESS; %STATUS_INSUFFICIENT_RESOURCES without memory;
- * %STATUS_INVALID_PARAMETER (logged) for a NULL @Callback or
- * @RegistrationHandle or a call from atomic context.
+ * %STATUS_INVALID_PARAMETER (logged) for a NULL @Callback or @Handle or a
+ * call from atomic context.
  */
-NTSTATUS PsRegisterSystemAvailableCpusChangeNotification(PS_AVAILABLE_CPUS_CHANGE_CALLBACK *Callback,
-							 PVOID Context,
-							 PULONG64 ObservedSequenceNumber,
-							 PS_AVAILABLE_CPUS_CHANGE_REGISTRATION *RegistrationHandle)
+NTSTATUS
+PsRegisterSystemAvailableCpusChangeNotification(PS_AVAILABLE_CPUS_CHANGE_CALLBACK *Callback,
+						PVOID Context, PULONG64 ObservedSequenceNumber,
+						PS_AVAILABLE_CPUS_CHANGE_REGISTRATION *Handle)
 {
 	void *caller = __builtin_return_address(0);
 	struct kecpuhp_avail_reg *reg;
 
-	if (!Callback || !RegistrationHandle || preempt_count() || irqs_disabled()) {
+	if (!Callback || !Handle || preempt_count() || irqs_disabled()) {
 		kecpuhp_avail_misuse(caller, "%s: %s; STATUS_INVALID_PARAMETER", __func__,
-				     !Callback ? "NULL Callback" : !RegistrationHandle ?
-				     "NULL RegistrationHandle" : "called from atomic context");
+				     !Callback ? "NULL Callback" : !Handle ?
+				     "NULL Handle" : "called from atomic context");
 		return STATUS_INVALID_PARAMETER;
 	}
 	might_sleep();
@@ -269,7 +269,7 @@ NTSTATUS PsRegisterSystemAvailableCpusChangeNotification(PS_AVAILABLE_CPUS_CHANG
 		return STATUS_INSUFFICIENT_RESOURCES;
 	}
 	list_add_tail_rcu(&reg->node, &kecpuhp_avail_regs);
-	*RegistrationHandle = (PS_AVAILABLE_CPUS_CHANGE_REGISTRATION)(unsigned long)reg->id;
+	*Handle = (PS_AVAILABLE_CPUS_CHANGE_REGISTRATION)(unsigned long)reg->id;
 	/* An odd sequence is a change in progress: a call follows anyway. */
 	if (ObservedSequenceNumber &&
 	    *ObservedSequenceNumber != (ULONG64)atomic64_read(&kecpuhp_avail_seq))
@@ -296,8 +296,7 @@ static struct kecpuhp_avail_reg *kecpuhp_avail_unlink(PS_AVAILABLE_CPUS_CHANGE_R
 
 /**
  * PsUnregisterAvailableCpusChangeNotification - cancel a registration
- * @RegistrationHandle: what PsRegisterSystemAvailableCpusChangeNotification()
- *	returned
+ * @Handle: what PsRegisterSystemAvailableCpusChangeNotification() returned
  *
  * When this returns, the callback is not running and will not be called
  * again: a queued call is cancelled, a running one is waited for. Unlike
@@ -310,19 +309,19 @@ static struct kecpuhp_avail_reg *kecpuhp_avail_unlink(PS_AVAILABLE_CPUS_CHANGE_R
  *
  * Context: process context, may sleep.
  */
-VOID PsUnregisterAvailableCpusChangeNotification(PS_AVAILABLE_CPUS_CHANGE_REGISTRATION RegistrationHandle)
+void PsUnregisterAvailableCpusChangeNotification(PS_AVAILABLE_CPUS_CHANGE_REGISTRATION Handle)
 {
 	void *caller = __builtin_return_address(0);
 	struct kecpuhp_avail_reg *reg;
 
 	if (preempt_count() || irqs_disabled()) {
-		kecpuhp_avail_misuse(caller, "%s: called from atomic context; handle %p stays registered",
-				     __func__, RegistrationHandle);
+		kecpuhp_avail_misuse(caller, "%s: called from atomic context; %s",
+				     __func__, "the handle stays registered");
 		return;
 	}
 	might_sleep();
 	mutex_lock(&kecpuhp_avail_mutex);
-	reg = kecpuhp_avail_unlink(RegistrationHandle);
+	reg = kecpuhp_avail_unlink(Handle);
 	if (reg && current_work() == &reg->work) {
 		/* From its own callback: drop a requeue, free after the call. */
 		cancel_work(&reg->work);
@@ -332,8 +331,8 @@ VOID PsUnregisterAvailableCpusChangeNotification(PS_AVAILABLE_CPUS_CHANGE_REGIST
 	}
 	mutex_unlock(&kecpuhp_avail_mutex);
 	if (!reg) {
-		kecpuhp_avail_misuse(caller, "%s: unknown or already unregistered handle %p; ignored",
-				     __func__, RegistrationHandle);
+		kecpuhp_avail_misuse(caller, "%s: unknown or already unregistered handle %p; %s",
+				     __func__, Handle, "ignored");
 		return;
 	}
 	/* Unlinked: nothing queues it again. Other callbacks cannot be running here. */
@@ -523,7 +522,8 @@ void kecpuhp_available_exit(void)
 	destroy_workqueue(kecpuhp_refresh_wq);
 	destroy_workqueue(kecpuhp_avail_wq);
 	xa_for_each(&kecpuhp_avail_handles, id, reg) {
-		pr_err("available-CPUs registration %lu (%ps) left at unload; freed\n", id, reg->fn);
+		pr_err("available-CPUs registration %lu (%ps) left at unload; freed\n",
+		       id, reg->fn);
 		xa_erase(&kecpuhp_avail_handles, id);
 		list_del(&reg->node);
 		kfree(reg);

@@ -390,7 +390,10 @@ static void kecpuhp_emit_group(struct kecpuhp_out *o)
 	USHORT active = KeQueryActiveGroupCount(), g;
 	u32 size = KECPUHP_REC_HDR + KECPUHP_GROUP_INFOS +
 		   max_t(u32, active, 1) * sizeof(PROCESSOR_GROUP_INFO);
-	SYSTEM_LOGICAL_PROCESSOR_INFORMATION_EX hdr = { .Relationship = RelationGroup, .Size = size };
+	SYSTEM_LOGICAL_PROCESSOR_INFORMATION_EX hdr = {
+		.Relationship = RelationGroup,
+		.Size = size,
+	};
 	GROUP_RELATIONSHIP r = { .MaximumGroupCount = KeQueryMaximumGroupCount(),
 				 .ActiveGroupCount = active };
 	PROCESSOR_GROUP_INFO gi;
@@ -656,7 +659,7 @@ EXPORT_SYMBOL_GPL(KeGetCurrentNodeNumber);
  *
  * Context: any, lock-free.
  */
-VOID KeQueryNodeActiveAffinity(USHORT NodeNumber, PGROUP_AFFINITY Affinity, PUSHORT Count)
+void KeQueryNodeActiveAffinity(USHORT NodeNumber, PGROUP_AFFINITY Affinity, PUSHORT Count)
 {
 	struct kecpuhp_match m = { .rel = RelationNumaNode, .cpu = NodeNumber,
 				   .active_only = true };

@@ -87,6 +87,7 @@ static int fixture_avail_leak(void)
 		return -ENOMEM;
 	return 0;
 }
+
 /* --- end issue 13 --- */
 
 static int __init fixture_init(void)

@@ -298,7 +298,7 @@ static void stress_one_available(void)
 	} else {
 		/* Unregistered by its own callback: let that call return. */
 		while (atomic_read(&a->running))
-			msleep(1);
+			usleep_range(1000, 2000);
 	}
 	kfree(a);
 }

@@ -18,9 +18,14 @@
 
 typedef unsigned char BOOLEAN;
 typedef unsigned long long ULONGLONG;
-typedef unsigned long long ULONG64, *PULONG64;
-typedef ULONG *PULONG;
-typedef USHORT *PUSHORT;
+typedef unsigned long long ULONG64;
+typedef unsigned long long *PULONG64;
+typedef unsigned int *PULONG;
+typedef unsigned short *PUSHORT;
+
+#ifndef ANYSIZE_ARRAY
+#define ANYSIZE_ARRAY	1	/* the WDK's trailing arrays: part of sizeof */
+#endif
 
 #ifndef TRUE
 #define TRUE	1
@@ -69,7 +74,7 @@ typedef struct _PROCESSOR_RELATIONSHIP {
 	UCHAR EfficiencyClass;
 	UCHAR Reserved[20];
 	USHORT GroupCount;
-	GROUP_AFFINITY GroupMask[1];
+	GROUP_AFFINITY GroupMask[ANYSIZE_ARRAY];
 } PROCESSOR_RELATIONSHIP, *PPROCESSOR_RELATIONSHIP;
 
 typedef struct _NUMA_NODE_RELATIONSHIP {
@@ -78,7 +83,7 @@ typedef struct _NUMA_NODE_RELATIONSHIP {
 	USHORT GroupCount;
 	union {
 		GROUP_AFFINITY GroupMask;
-		GROUP_AFFINITY GroupMasks[1];
+		GROUP_AFFINITY GroupMasks[ANYSIZE_ARRAY];
 	};
 } NUMA_NODE_RELATIONSHIP, *PNUMA_NODE_RELATIONSHIP;
 
@@ -92,7 +97,7 @@ typedef struct _CACHE_RELATIONSHIP {
 	USHORT GroupCount;
 	union {
 		GROUP_AFFINITY GroupMask;
-		GROUP_AFFINITY GroupMasks[1];
+		GROUP_AFFINITY GroupMasks[ANYSIZE_ARRAY];
 	};
 } CACHE_RELATIONSHIP, *PCACHE_RELATIONSHIP;
 
@@ -107,7 +112,7 @@ typedef struct _GROUP_RELATIONSHIP {
 	USHORT MaximumGroupCount;
 	USHORT ActiveGroupCount;
 	UCHAR Reserved[20];
-	PROCESSOR_GROUP_INFO GroupInfo[1];
+	PROCESSOR_GROUP_INFO GroupInfo[ANYSIZE_ARRAY];
 } GROUP_RELATIONSHIP, *PGROUP_RELATIONSHIP;
 
 typedef struct _SYSTEM_LOGICAL_PROCESSOR_INFORMATION_EX {
@@ -176,7 +181,7 @@ typedef struct _KAFFINITY_EX {
 	USHORT Size;			/* group words the buffer holds */
 	ULONG Reserved;
 	union {
-		ULONGLONG Bitmap[1];
+		ULONGLONG Bitmap[ANYSIZE_ARRAY];
 		ULONGLONG StaticBitmap[KECPUHP_AFFINITY_EX_WORDS];
 	};
 } KAFFINITY_EX, *PKAFFINITY_EX;
@@ -198,15 +203,18 @@ ULONG KeCountSetBitsAffinityEx(PKAFFINITY_EX Affinity);
 
 /* shim/available.c. The callback gets its Context only: query again. */
 typedef VOID PS_AVAILABLE_CPUS_CHANGE_CALLBACK(PVOID Context);
-typedef PS_AVAILABLE_CPUS_CHANGE_CALLBACK *PPS_AVAILABLE_CPUS_CHANGE_CALLBACK;
-/* An opaque handle; kecpuhp never dereferences what a driver passes back. */
+/*
+ * An opaque handle; kecpuhp never dereferences what a driver passes back.
+ * (The WDK calls the handle parameters RegistrationHandle; the names are
+ * shorter here to fit the kernel's line length.)
+ */
 typedef PVOID PS_AVAILABLE_CPUS_CHANGE_REGISTRATION;
 
-NTSTATUS PsRegisterSystemAvailableCpusChangeNotification(PS_AVAILABLE_CPUS_CHANGE_CALLBACK *Callback,
-							 PVOID Context,
-							 PULONG64 ObservedSequenceNumber,
-							 PS_AVAILABLE_CPUS_CHANGE_REGISTRATION *RegistrationHandle);
-VOID PsUnregisterAvailableCpusChangeNotification(PS_AVAILABLE_CPUS_CHANGE_REGISTRATION RegistrationHandle);
+NTSTATUS
+PsRegisterSystemAvailableCpusChangeNotification(PS_AVAILABLE_CPUS_CHANGE_CALLBACK *Callback,
+						PVOID Context, PULONG64 ObservedSequenceNumber,
+						PS_AVAILABLE_CPUS_CHANGE_REGISTRATION *Handle);
+VOID PsUnregisterAvailableCpusChangeNotification(PS_AVAILABLE_CPUS_CHANGE_REGISTRATION Handle);
 NTSTATUS PsQuerySystemAvailableCpus(PKAFFINITY_EX Affinity, PULONG64 ObservedSequenceNumber,
 				    PULONG64 SequenceNumber);
 NTSTATUS PsQuerySystemAvailableCpusCount(PULONG AvailableCpuCount, PULONG64 SequenceNumber);
