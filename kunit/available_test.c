@@ -119,6 +119,45 @@ static bool wait_calls(struct avail_reg *r, int want)
 	return atomic_read(&r->calls) >= want;
 }
 
+/* Does the published set match cpu_active_mask now? */
+static bool avail_matches_linux(void)
+{
+	ULONG i, active = KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS);
+	ULONG64 seq;
+	KAFFINITY_EX a;
+	int cpu;
+
+	KeInitializeAffinityEx(&a);
+	if (PsQuerySystemAvailableCpus(&a, NULL, &seq) != STATUS_SUCCESS)
+		return false;
+	for (i = 0; i < active; i++) {
+		cpu = kecpuhp_index_to_cpu(i);
+		if (cpu < 0 || !!KeCheckProcessorAffinityEx(&a, i) != cpu_active(cpu))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Let the refreshes queued by earlier cases (test_exit() brings CPUs back
+ * online) finish: the set matches Linux and the sequence stays put.
+ */
+static int available_init(struct kunit *test)
+{
+	ULONG64 seq;
+	int ms;
+
+	rec_reset();
+	for (ms = 0; ms < AVAIL_WAIT_MS; ms += 100) {
+		seq = seq_now();
+		msleep(100);
+		if (avail_matches_linux() && seq_now() == seq)
+			return 0;
+	}
+	kunit_err(test, "the available set did not settle\n");
+	return 0;
+}
+
 /* An online processor other than CPU0 to take offline. */
 static int victim_cpu(struct kunit *test)
 {
@@ -473,7 +512,7 @@ static void module_unloaded_with_call_pending(struct kunit *test)
 
 	if (!fixture_here())
 		kunit_skip(test, FIXTURE_KO " is not here (run in make check's guest)");
-	/* It registers with a stale sequence: a call (200 ms long) starts at once. */
+	/* It registers with a stale sequence: a call (1 s long) starts at once. */
 	KUNIT_ASSERT_EQ(test, run_applet("insmod", FIXTURE_KO, "avail_leak=1"), 0);
 	s0 = seq_now();
 	/* a change queues a second call behind the running one */
@@ -502,12 +541,6 @@ static struct kunit_case available_cases[] = {
 	KUNIT_CASE(module_unloaded_with_call_pending),
 	{}
 };
-
-static int available_init(struct kunit *test)
-{
-	rec_reset();
-	return 0;
-}
 
 struct kunit_suite kecpuhp_available_suite = {
 	.name = "kecpuhp_available",

@@ -8,7 +8,7 @@
  *    with task-filter=Y fails exactly kecpuhp's allocations; the outcome
  *    is in last_result: "null", "handle" or "none";
  *  - avail_leak=1: registers an available-CPUs callback at load with a
- *    stale sequence number (so a 200 ms call starts at once) and never
+ *    stale sequence number (so a 1 s call starts at once) and never
  *    unregisters it: unloading it exercises that module notifier with a
  *    call running and possibly one queued.
  */
@@ -74,7 +74,7 @@ MODULE_PARM_DESC(avail_calls, "available-CPUs calls received");
 static VOID fixture_avail_callback(PVOID ctx)
 {
 	atomic_inc(&fixture_avail_calls);
-	msleep(200);
+	msleep(1000);
 }
 
 static int fixture_avail_leak(void)
