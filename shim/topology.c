@@ -24,7 +24,9 @@
  *
  * A mask holds the processors whose index resolves (from Start on) and
  * whose answer for that relation is known: for the node, every one; for
- * the others, the processors that have come online at least once.
+ * the others, the processors whose add completed or that are online in
+ * their add (a snapshot left by an earlier, failed add does not count
+ * while the CPU is back in Start).
  *
  * Queries are callable up to DISPATCH_LEVEL on Windows: they take no lock,
  * allocate nothing and never sleep. Snapshot entries are written once, by
@@ -76,6 +78,21 @@ static const struct kecpuhp_topo *kecpuhp_topo_of(int cpu)
 	if (!smp_load_acquire(&kecpuhp_topo[cpu].known))
 		return NULL;
 	return &kecpuhp_topo[cpu];
+}
+
+/*
+ * The topology of processor @index (Linux CPU @cpu), if it counts as known:
+ * its add completed, or it is online in its add (Complete is next). A CPU
+ * that came online in an earlier, failed add has a snapshot too, but while
+ * it is back in Start nothing says it will come online again.
+ */
+static const struct kecpuhp_topo *kecpuhp_known_topo(u32 index, int cpu)
+{
+	const struct kecpuhp_topo *t = kecpuhp_topo_of(cpu);
+
+	if (t && (kecpuhp_index_is_active(index) || cpu_online(cpu)))
+		return t;
+	return NULL;
 }
 
 static u8 kecpuhp_cache_type(enum cache_type type)
@@ -229,8 +246,8 @@ static bool kecpuhp_matches(const struct kecpuhp_match *m, u32 index)
 		return false;
 	if (m->rel == RelationNumaNode || m->rel == RelationNumaNodeEx)
 		return kecpuhp_node_of(cpu) == m->cpu;	/* ->cpu is the node */
-	a = kecpuhp_topo_of(m->cpu);
-	b = kecpuhp_topo_of(cpu);
+	a = kecpuhp_topo_of(m->cpu);		/* the record's own processor: known */
+	b = kecpuhp_known_topo(index, cpu);
 	if (!a || !b)
 		return false;
 	switch (m->rel) {
@@ -460,7 +477,7 @@ static bool kecpuhp_node_seen_before(int node, u32 index)
 static void kecpuhp_emit_for(struct kecpuhp_out *o, LOGICAL_PROCESSOR_RELATIONSHIP rel,
 			     u32 index, int cpu, bool dedup)
 {
-	const struct kecpuhp_topo *t = kecpuhp_topo_of(cpu);
+	const struct kecpuhp_topo *t = kecpuhp_known_topo(index, cpu);
 	int node = kecpuhp_node_of(cpu);
 	unsigned int i;
 
@@ -541,7 +558,7 @@ static bool kecpuhp_relation_known(LOGICAL_PROCESSOR_RELATIONSHIP rel, u32 index
 	case RelationAll:
 		return true;
 	default:
-		return kecpuhp_topo_of(kecpuhp_index_to_cpu(index));
+		return kecpuhp_known_topo(index, kecpuhp_index_to_cpu(index));
 	}
 }
 
