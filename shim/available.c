@@ -78,6 +78,7 @@ static DEFINE_MUTEX(kecpuhp_avail_mutex);	/* the list and the handles */
 static DEFINE_XARRAY_ALLOC1(kecpuhp_avail_handles);
 static u32 kecpuhp_avail_next_id;
 static struct workqueue_struct *kecpuhp_avail_wq;	/* the callbacks */
+static struct task_struct *kecpuhp_avail_caller;	/* runs a callback now */
 static struct workqueue_struct *kecpuhp_refresh_wq;	/* the refresh */
 static int kecpuhp_avail_state;
 
@@ -166,7 +167,9 @@ static void kecpuhp_avail_call(struct work_struct *work)
 {
 	struct kecpuhp_avail_reg *reg = container_of(work, struct kecpuhp_avail_reg, work);
 
+	WRITE_ONCE(kecpuhp_avail_caller, current);
 	reg->fn(reg->ctx);
+	WRITE_ONCE(kecpuhp_avail_caller, NULL);
 	/* Set by Unregister from inside ->fn, which cancelled any requeue. */
 	if (reg->free_after_call)
 		kfree_rcu(reg, rcu);
@@ -335,8 +338,15 @@ void PsUnregisterAvailableCpusChangeNotification(PS_AVAILABLE_CPUS_CHANGE_REGIST
 				     __func__, Handle, "ignored");
 		return;
 	}
-	/* Unlinked: nothing queues it again. Other callbacks cannot be running here. */
-	cancel_work_sync(&reg->work);
+	/*
+	 * Unlinked: nothing queues it again. From inside another callback, the
+	 * ordered queue runs nothing else: dropping a queued call is enough
+	 * (and a flush from a work item of the same class would upset lockdep).
+	 */
+	if (READ_ONCE(kecpuhp_avail_caller) == current)
+		cancel_work(&reg->work);
+	else
+		cancel_work_sync(&reg->work);
 	kfree_rcu(reg, rcu);
 }
 EXPORT_SYMBOL_GPL(PsUnregisterAvailableCpusChangeNotification);
