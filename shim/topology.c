@@ -18,9 +18,9 @@
  * cacheinfo is not exported (get_cpu_cacheinfo() is not), so the snapshot
  * reads it where the driver core publishes it: the "cache/indexN" children
  * of the CPU device, whose driver data is the struct cacheinfo of the leaf.
- * Caches are told apart by (level, type, id); x86 always sets the id (the
- * APIC id above the sharing bits). A leaf without an id gets the lowest
- * CPU of its shared_cpu_map at snapshot time instead.
+ * Caches are told apart by (level, type, id), the id being kecpuhp's own:
+ * the smallest CPU among the known CPUs that Linux's shared_cpu_map links
+ * together, updated on every online (the only writes after the snapshot).
  *
  * A mask holds the processors whose index resolves (from Start on) and
  * whose answer for that relation is known: for the node, every one; for
@@ -109,7 +109,8 @@ static u8 kecpuhp_cache_type(enum cache_type type)
 	}
 }
 
-static void kecpuhp_snapshot_leaf(struct kecpuhp_cache *c, const struct cacheinfo *ci)
+static void kecpuhp_snapshot_leaf(struct kecpuhp_cache *c, const struct cacheinfo *ci,
+				  unsigned int cpu)
 {
 	c->level = ci->level;
 	c->type = kecpuhp_cache_type(ci->type);
@@ -120,17 +121,72 @@ static void kecpuhp_snapshot_leaf(struct kecpuhp_cache *c, const struct cacheinf
 		c->ways = CACHE_FULLY_ASSOCIATIVE;
 	else
 		c->ways = ci->ways_of_associativity;
-	if (ci->attributes & CACHE_ID)
-		c->id = ci->id;
-	else
-		c->id = cpumask_first(&ci->shared_cpu_map);
+	c->id = cpu;		/* until kecpuhp_link_caches() finds its sharers */
 }
 
-/* The cache leaves the driver core published under cpuN/cache/. */
-static void kecpuhp_snapshot_caches(unsigned int cpu, struct kecpuhp_topo *t)
+static struct kecpuhp_cache *kecpuhp_find_leaf(struct kecpuhp_topo *t, u8 level, u8 type)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr_caches; i++)
+		if (t->cache[i].level == level && t->cache[i].type == type)
+			return &t->cache[i];
+	return NULL;
+}
+
+/* Every known cache of (@level, @type) with id @from gets id @to. */
+static void kecpuhp_cache_relabel(u8 level, u8 type, u32 from, u32 to)
+{
+	struct kecpuhp_cache *c;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		if (!kecpuhp_topo[cpu].known)
+			continue;
+		c = kecpuhp_find_leaf(&kecpuhp_topo[cpu], level, type);
+		if (c && c->id == from)
+			WRITE_ONCE(c->id, to);
+	}
+}
+
+/*
+ * One cache leaf of @cpu as Linux sees it now: on the first online, take
+ * it into the snapshot; on every online, give it the id of the caches of
+ * the CPUs its shared_cpu_map names (the smallest id wins).
+ */
+static void kecpuhp_leaf_online(unsigned int cpu, struct kecpuhp_topo *t,
+				const struct cacheinfo *ci, bool first)
+{
+	struct kecpuhp_cache *mine, *theirs;
+	unsigned int other;
+	u8 type;
+
+	if (ci->type == CACHE_TYPE_NOCACHE || !ci->level)
+		return;
+	type = kecpuhp_cache_type(ci->type);
+	if (first && t->nr_caches < KECPUHP_MAX_CACHES)
+		kecpuhp_snapshot_leaf(&t->cache[t->nr_caches++], ci, cpu);
+	if (first)
+		return;
+	mine = kecpuhp_find_leaf(t, ci->level, type);
+	for_each_cpu(other, &ci->shared_cpu_map) {
+		theirs = other == cpu || !kecpuhp_topo[other].known ? NULL :
+			 kecpuhp_find_leaf(&kecpuhp_topo[other], ci->level, type);
+		if (mine && theirs && theirs->id != mine->id)
+			kecpuhp_cache_relabel(ci->level, type, max(mine->id, theirs->id),
+					      min(mine->id, theirs->id));
+	}
+}
+
+/*
+ * The cache leaves the driver core published under cpuN/cache/: their
+ * driver data is the struct cacheinfo. Linux's cacheinfo id is not used to
+ * tell caches apart: on x86 the sharing is the arch's (cpu_llc_shared_mask
+ * for an AMD L3) and the id need not follow it (seen under QEMU).
+ */
+static void kecpuhp_caches_online(unsigned int cpu, struct kecpuhp_topo *t, bool first)
 {
 	struct device *cpu_dev = get_cpu_device(cpu), *cache_dev, *leaf_dev;
-	const struct cacheinfo *ci;
 	char name[12];
 	unsigned int i;
 
@@ -140,14 +196,13 @@ static void kecpuhp_snapshot_caches(unsigned int cpu, struct kecpuhp_topo *t)
 	if (!cache_dev)
 		return;
 	/* indexN may have gaps: leaves hidden from sysfs are skipped. */
-	for (i = 0; i < KECPUHP_MAX_LEAF_DEVS && t->nr_caches < KECPUHP_MAX_CACHES; i++) {
+	for (i = 0; i < KECPUHP_MAX_LEAF_DEVS; i++) {
 		snprintf(name, sizeof(name), "index%u", i);
 		leaf_dev = device_find_child_by_name(cache_dev, name);
 		if (!leaf_dev)
 			continue;
-		ci = dev_get_drvdata(leaf_dev);
-		if (ci && ci->type != CACHE_TYPE_NOCACHE && ci->level)
-			kecpuhp_snapshot_leaf(&t->cache[t->nr_caches++], ci);
+		if (dev_get_drvdata(leaf_dev))
+			kecpuhp_leaf_online(cpu, t, dev_get_drvdata(leaf_dev), first);
 		put_device(leaf_dev);
 	}
 	put_device(cache_dev);
@@ -157,21 +212,24 @@ static void kecpuhp_snapshot_caches(unsigned int cpu, struct kecpuhp_topo *t)
  * Remember what Linux knows of @cpu, which is coming online: called from
  * the shim's cpuhp online state on @cpu, after cacheinfo's own state
  * (CPUHP_AP_BASE_CACHEINFO_ONLINE) and before Complete. Writers are
- * serialized by the hotplug lock; only the first online writes.
+ * serialized by the hotplug lock. The first online takes the snapshot;
+ * every online links the CPU's caches with those Linux says it shares
+ * (a sharer may have been offline at the first one).
  */
 void kecpuhp_topology_snapshot(unsigned int cpu)
 {
 	struct kecpuhp_topo *t = &kecpuhp_topo[cpu];
 
-	if (t->known)
-		return;
-	t->package = topology_physical_package_id(cpu);
-	t->die = topology_die_id(cpu);
-	t->core = topology_core_id(cpu);
-	t->nr_caches = 0;
-	kecpuhp_snapshot_caches(cpu, t);
-	/* Publish the entry after its contents. */
-	smp_store_release(&t->known, true);
+	if (!t->known) {
+		t->package = topology_physical_package_id(cpu);
+		t->die = topology_die_id(cpu);
+		t->core = topology_core_id(cpu);
+		t->nr_caches = 0;
+		kecpuhp_caches_online(cpu, t, true);
+		/* Publish the entry after its contents. */
+		smp_store_release(&t->known, true);
+	}
+	kecpuhp_caches_online(cpu, t, false);
 }
 
 int kecpuhp_topology_init(void)
@@ -218,9 +276,10 @@ static bool kecpuhp_same_cache(const struct kecpuhp_topo *t, const struct kecpuh
 {
 	unsigned int i;
 
+	/* Ids change only when an online links caches; any id is a whole one. */
 	for (i = 0; i < t->nr_caches; i++)
 		if (t->cache[i].level == c->level && t->cache[i].type == c->type &&
-		    t->cache[i].id == c->id)
+		    READ_ONCE(t->cache[i].id) == READ_ONCE(c->id))
 			return true;
 	return false;
 }
