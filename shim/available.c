@@ -333,9 +333,14 @@ void PsUnregisterAvailableCpusChangeNotification(PS_AVAILABLE_CPUS_CHANGE_REGIST
 		return;
 	}
 	mutex_unlock(&kecpuhp_avail_mutex);
+	if (!reg && (unsigned long)Handle <= U32_MAX) {
+		kecpuhp_avail_misuse(caller, "%s: unknown or already unregistered handle %lu; %s",
+				     __func__, (unsigned long)Handle, "ignored");
+		return;
+	}
 	if (!reg) {
-		kecpuhp_avail_misuse(caller, "%s: unknown or already unregistered handle %p; %s",
-				     __func__, Handle, "ignored");
+		/* Not a handle kecpuhp ever gave out: hash it like any pointer. */
+		kecpuhp_avail_misuse(caller, "%s: invalid handle %p; ignored", __func__, Handle);
 		return;
 	}
 	/*
