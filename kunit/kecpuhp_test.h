@@ -7,8 +7,8 @@
  * A successful add uses one of them for good; a vetoed or failed add does
  * not, so most cases veto. Only two adds succeed in the whole module (see
  * hotadd_test.c), which leaves two new CPUs to spare; topology_test.c
- * uses one of them (one of node 1: make check boots two NUMA nodes, CPUs
- * 0-2 and 3-5).
+ * uses one of them (one of node 1: make check boots two NUMA nodes of one
+ * 4-slot socket each, CPUs 0-3 and 4-5 present).
  *
  * Registrations made through test_register() and CPUs taken offline through
  * test_remove_cpu() are undone by test_exit(), the .exit of every suite, so

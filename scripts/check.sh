@@ -70,7 +70,9 @@ for kver in $KVERS; do
 	[ -f "$out/$kver/kunit/kecpuhp_test.ko" ] ||
 		say "no kunit/kecpuhp_test.ko for $kver: KUnit boot skipped"
 	[ -f "$out/$kver/kunit/kecpuhp_test.ko" ] &&
-		boot "kunit-$kver" "$kver" 6 6 "maxcpus=2" kunit.sh "$kdir" --numa
+		# Two NUMA nodes, one 4-slot socket each (APIC ids stay dense):
+		# CPUs 0-3 node 0, 4-5 node 1.
+		boot "kunit-$kver" "$kver" 6 8 "maxcpus=2" kunit.sh "$kdir" --numa
 	boot "hotadd-$kver" "$kver" 2 5 "" hotadd.sh "$kdir"
 	[ "$kver" = 6.12 ] &&
 		boot "robustness-$kver" "$kver" 6 6 "maxcpus=2 kmemleak=on" robustness.sh "$kdir"
