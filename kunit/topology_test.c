@@ -6,8 +6,9 @@
  * (read as user space would, an independent path from the shim's).
  *
  * make check boots this guest with two NUMA nodes (one socket each: CPUs
- * 0-3 and 4-5 present, 6-7 empty slots) and CPUs 0-1 online; one case hot-adds a CPU of node 1 and looks at what the
- * API answers in its Start and Complete notifications.
+ * 0-3 and 4-5 present, 6-7 empty slots) and CPUs 0-1 online; one case
+ * hot-adds a CPU of node 1 and looks at what the API answers in its Start
+ * and Complete notifications.
  */
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
