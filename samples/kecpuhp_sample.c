@@ -11,6 +11,13 @@
  *
  * veto_next=1 (module parameter, writable) makes it veto the next Start,
  * as if the allocation had failed.
+ *
+ * Where the new processor sits: in Complete it asks
+ * KeQueryLogicalProcessorRelationship() for the processor's NUMA node and
+ * core siblings (the sizing protocol: ask for the length, allocate, ask
+ * again). What Windows never tells a processor-change callback, a CPU
+ * going offline and coming back, reaches it through the Windows 11 24H2
+ * available-CPUs callback, which logs what left or rejoined the set.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -95,6 +102,105 @@ static void sample_processor_failure(PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT change)
 	sample_processors[change->NtNumber] = NULL;
 }
 
+/* --- issue 13: topology and available CPUs --- */
+
+/* One relation of one processor, with the sizing protocol; kfree() it. */
+static PSYSTEM_LOGICAL_PROCESSOR_INFORMATION_EX
+sample_query(PPROCESSOR_NUMBER number, LOGICAL_PROCESSOR_RELATIONSHIP relation)
+{
+	PSYSTEM_LOGICAL_PROCESSOR_INFORMATION_EX info;
+	ULONG length = 0;
+
+	if (KeQueryLogicalProcessorRelationship(number, relation, NULL, &length) !=
+	    STATUS_INFO_LENGTH_MISMATCH)
+		return NULL;
+	info = kzalloc(length, GFP_KERNEL);
+	if (info && KeQueryLogicalProcessorRelationship(number, relation, info, &length) !=
+	    STATUS_SUCCESS) {
+		kfree(info);
+		info = NULL;
+	}
+	return info;
+}
+
+/* Complete: where the new processor sits, in Windows terms only. */
+static void sample_report_topology(PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT change)
+{
+	PSYSTEM_LOGICAL_PROCESSOR_INFORMATION_EX node, core;
+	char siblings[96] = "";
+	USHORT g;
+	int bit, at = 0;
+
+	node = sample_query(&change->ProcNumber, RelationNumaNode);
+	core = sample_query(&change->ProcNumber, RelationProcessorCore);
+	for (g = 0; core && g < core->Processor.GroupCount; g++)
+		for (bit = 0; bit < MAXIMUM_PROC_PER_GROUP; bit++)
+			if (core->Processor.GroupMask[g].Mask & BIT(bit))
+				at += scnprintf(siblings + at, sizeof(siblings) - at, "%s%u",
+						at ? "," : "",
+						core->Processor.GroupMask[g].Group *
+						MAXIMUM_PROC_PER_GROUP + bit);
+	pr_info("kecpuhp_sample: index=%u is on NUMA node %d; core siblings (indexes) %s%s\n",
+		change->NtNumber, node ? (int)node->NumaNode.NodeNumber : -1,
+		siblings[0] ? siblings : "?",
+		core && (core->Processor.Flags & LTP_PC_SMT) ? " (SMT)" : "");
+	kfree(node);
+	kfree(core);
+}
+
+static PS_AVAILABLE_CPUS_CHANGE_REGISTRATION sample_available_handle;
+static ULONG64 sample_available_seq;
+static KAFFINITY_EX sample_available;	/* the set last seen; calls never overlap */
+
+/* Log the processors that left or rejoined the set since last time. */
+static void sample_available_diff(PKAFFINITY_EX now)
+{
+	ULONG i, n = KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS);
+	BOOLEAN was, is;
+
+	for (i = 0; i < n; i++) {
+		was = KeCheckProcessorAffinityEx(&sample_available, i);
+		is = KeCheckProcessorAffinityEx(now, i);
+		if (was && !is)
+			pr_info("kecpuhp_sample: index=%u is no longer available (offline)\n", i);
+		else if (!was && is)
+			pr_info("kecpuhp_sample: index=%u is available\n", i);
+	}
+}
+
+static VOID sample_available_changed(PVOID context)
+{
+	KAFFINITY_EX now;
+	ULONG64 seq;
+
+	KeInitializeAffinityEx(&now);
+	if (PsQuerySystemAvailableCpus(&now, &sample_available_seq, &seq) != STATUS_SUCCESS)
+		return;		/* STATUS_NO_WORK_DONE: seen already */
+	pr_info("kecpuhp_sample: available CPUs changed: %u available, sequence %llu\n",
+		KeCountSetBitsAffinityEx(&now), seq);
+	sample_available_diff(&now);
+	sample_available = now;
+	sample_available_seq = seq;
+}
+
+/* Take the current set, then be called when it changes from that one on. */
+static int sample_available_register(void)
+{
+	KeInitializeAffinityEx(&sample_available);
+	if (PsQuerySystemAvailableCpus(&sample_available, NULL, &sample_available_seq) !=
+	    STATUS_SUCCESS)
+		return -EINVAL;
+	/* A change between the query and here calls us at once. */
+	if (PsRegisterSystemAvailableCpusChangeNotification(sample_available_changed, NULL,
+							    &sample_available_seq,
+							    &sample_available_handle) !=
+	    STATUS_SUCCESS)
+		return -ENOMEM;
+	return 0;
+}
+
+/* --- end issue 13 --- */
+
 static VOID sample_processor_change(PVOID context,
 				    PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT change,
 				    PNTSTATUS operation_status)
@@ -113,6 +219,7 @@ static VOID sample_processor_change(PVOID context,
 		break;
 	case KeProcessorAddCompleteNotify:
 		sample_processor_complete(change);
+		sample_report_topology(change);
 		break;
 	case KeProcessorAddFailureNotify:
 		sample_processor_failure(change);
@@ -144,6 +251,11 @@ static int __init sample_init(void)
 		sample_free_processors();
 		return -ENOMEM;
 	}
+	if (sample_available_register()) {
+		KeDeregisterProcessorChangeCallback(sample_handle);
+		sample_free_processors();
+		return -ENOMEM;
+	}
 	pr_info("kecpuhp_sample: registered; %u active processors of %u\n",
 		KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS),
 		KeQueryMaximumProcessorCountEx(ALL_PROCESSOR_GROUPS));
@@ -152,6 +264,7 @@ static int __init sample_init(void)
 
 static void __exit sample_exit(void)
 {
+	PsUnregisterAvailableCpusChangeNotification(sample_available_handle);
 	KeDeregisterProcessorChangeCallback(sample_handle);
 	sample_free_processors();
 	pr_info("kecpuhp_sample: deregistered and freed\n");

@@ -27,9 +27,11 @@ ensure_packages "${BENCH_PACKAGES[@]}" linux-source-6.1
 
 boots=()
 expect=()
-# boot NAME KVER SMP MAXCPUS APPEND SCRIPT: one guest run, logged.
+# boot NAME KVER SMP MAXCPUS APPEND SCRIPT KDIR [QEMU-OPTION...]: one guest
+# run, logged.
 boot() {
 	local name=$1 kver=$2 smp=$3 maxcpus=$4 append=$5 script=$6 kdir=$7 status=0
+	local extra=("${@:8}")
 	local mods=() ko
 	wanted "${name%-*}" || return 0
 	for ko in shim/kecpuhp.ko kunit/kecpuhp_test.ko kunit/kecpuhp_test_helper.ko \
@@ -40,9 +42,9 @@ boot() {
 	echo "$STRESS_SECONDS" >"$out/stress_seconds"
 	bash scripts/mkinitramfs.sh "$out/$name.cpio.gz" "scripts/guest/$script" \
 		"${mods[@]}" "$out/stress_seconds"
-	step "boot $name: -smp $smp,maxcpus=$maxcpus $append"
+	step "boot $name: -smp $smp,maxcpus=$maxcpus $append ${extra[*]}"
 	python3 scripts/qemu.py --kernel "$kdir/arch/x86/boot/bzImage" \
-		--initrd "$out/$name.cpio.gz" --smp "$smp" --maxcpus "$maxcpus" \
+		--initrd "$out/$name.cpio.gz" --smp "$smp" --maxcpus "$maxcpus" "${extra[@]}" \
 		--append "$append" --timeout 900 --log "$logs/$name.log" \
 		>/dev/null || status=$?
 	step "boot $name: exit status $status, log $logs/$name.log"
@@ -69,7 +71,9 @@ for kver in $KVERS; do
 	[ -f "$out/$kver/kunit/kecpuhp_test.ko" ] ||
 		say "no kunit/kecpuhp_test.ko for $kver: KUnit boot skipped"
 	[ -f "$out/$kver/kunit/kecpuhp_test.ko" ] &&
-		boot "kunit-$kver" "$kver" 10 10 "maxcpus=2" kunit.sh "$kdir"
+		# Two NUMA nodes, one 8-slot socket each (APIC ids stay dense):
+		# CPUs 0-7 node 0, 8-9 node 1; 2-9 are new to kecpuhp.
+		boot "kunit-$kver" "$kver" 10 16 "maxcpus=2" kunit.sh "$kdir" --numa
 	boot "hotadd-$kver" "$kver" 2 5 "" hotadd.sh "$kdir"
 	[ "$kver" = 6.12 ] &&
 		boot "robustness-$kver" "$kver" 6 6 "maxcpus=2 kmemleak=on" robustness.sh "$kdir"

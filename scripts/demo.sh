@@ -4,9 +4,10 @@
 # make demo: kecpuhp doing its job, narrated. Builds (or reuses) the test
 # kernel and the modules, boots a guest with 2 of 3 CPUs online and two
 # hot-add slots, loads the shim and the sample driver, hot-adds a CPU over
-# QMP, onlines it, shows what the driver received and kecpuhp's view, then
-# vetoes the next add, parks an add between Start and Complete, and unloads.
-# Exit status 0 if every check held.
+# QMP, onlines it, shows what the driver received (and where the new
+# processor sits) and kecpuhp's view, then vetoes the next add, takes a CPU
+# offline and online (the available-CPUs callback), parks an add between
+# Start and Complete, and unloads. Exit status 0 if every check held.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$KECPUHP_TOP"

@@ -12,6 +12,10 @@ lines prefixed "host: ", and exits with the guest's status N (0 only if N is
 0), 124 on timeout (QEMU is killed), or 125 if QEMU ended without the
 guest-exit marker (kernel panic with panic=-1, crash, QEMU error).
 
+--numa gives the guest two NUMA nodes, one socket (half of --maxcpus) and
+half of --mem each; sockets stay whole so that x86 topology_sane() finds
+every LLC on one node. Linux numbers the CPUs socket-major.
+
 --interactive puts the guest console (and the QEMU monitor, Ctrl-A c) on
 this terminal instead; QMP stays available for scripts/qmp.py. --qmp and
 --control put the QMP socket and a second serial port (the guest's ttyS1,
@@ -39,14 +43,37 @@ EXIT = re.compile(r"@@kecpuhp:guest-exit (\d+)@@")
 POWEROFF_GRACE = 60
 
 
+def numa_topology(args):
+    """The -smp topology suffix: two sockets for --numa, else QEMU's default."""
+    if not args.numa:
+        return ""
+    return f",sockets=2,cores={args.maxcpus // 2},threads=1"
+
+
+def numa_options(args):
+    """Two nodes, each with a memory backend and one whole socket."""
+    if not args.numa:
+        return []
+    half = args.mem // 2
+    opts = []
+    for node in (0, 1):
+        opts += ["-object", f"memory-backend-ram,id=m{node},size={half}M",
+                 "-numa", f"node,nodeid={node},memdev=m{node}"]
+    for node in (0, 1):
+        opts += ["-numa", f"cpu,node-id={node},socket-id={node}"]
+    return opts
+
+
 def qemu_command(args, qmp_path):
     append = "console=ttyS0 panic=-1 oops=panic " + (args.append or "")
     cmd = ["qemu-system-x86_64", "-machine", "pc,vmport=on",
            "-cpu", "qemu64,-hypervisor", "-smbios", "type=1,serial=VMware-42",
-           "-smp", f"{args.smp},maxcpus={args.maxcpus}", "-m", str(args.mem),
+           "-smp", f"{args.smp},maxcpus={args.maxcpus}{numa_topology(args)}",
+           "-m", str(args.mem),
            "-kernel", args.kernel, "-initrd", args.initrd, "-append", append.strip(),
            "-display", "none", "-no-reboot",
            "-qmp", f"unix:{qmp_path},server=on,wait=off"]
+    cmd += numa_options(args)
     if args.control:
         cmd += ["-chardev", f"socket,id=ctl,path={args.control},server=on,wait=off",
                 "-device", "isa-serial,chardev=ctl"]
@@ -220,9 +247,13 @@ def main():
                    help="console on this terminal (initramfs guest script: exec sh)")
     p.add_argument("--qmp", help="QMP socket path (default: a temporary directory)")
     p.add_argument("--control", help="socket for the guest's second serial port")
+    p.add_argument("--numa", action="store_true",
+                   help="two NUMA nodes, one socket each (--maxcpus and --mem even)")
     args = p.parse_args()
     if args.smp < 1 or args.maxcpus < args.smp:
         p.error("need 1 <= --smp <= --maxcpus")
+    if args.numa and (args.maxcpus % 2 or args.mem % 2):
+        p.error("--numa needs an even --maxcpus and --mem")
     try:
         sys.exit(run(args))
     except KeyboardInterrupt:

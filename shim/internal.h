@@ -7,6 +7,9 @@
  *   addthread.c  the add thread that delivers every hot-add notification
  *   procnum.c    the processor numbering and the index/group queries
  *   debugfs.c    the debug surface
+ *   topology.c   KeQueryLogicalProcessorRelationship, the NUMA node calls
+ *   available.c  the available-CPUs API (and the cpuhp state it shares
+ *                with the topology snapshot); affinity_ex.c KAFFINITY_EX
  *   main.c       module init/exit: the cpuhp states and the module notifier
  */
 #ifndef _KECPUHP_INTERNAL_H
@@ -88,5 +91,17 @@ bool kecpuhp_index_failed_online(u32 index);
 /* debugfs.c */
 void kecpuhp_debugfs_init(int prepare_state, int online_state);
 void kecpuhp_debugfs_exit(void);
+
+/* --- issue 13: topology and available CPUs --- */
+/* topology.c */
+int kecpuhp_topology_init(void);
+void kecpuhp_topology_exit(void);
+void kecpuhp_topology_snapshot(unsigned int cpu);
+
+/* available.c */
+int kecpuhp_available_init(void);
+void kecpuhp_available_start(void);
+void kecpuhp_available_exit(void);
+/* --- end issue 13 --- */
 
 #endif /* _KECPUHP_INTERNAL_H */

@@ -62,14 +62,21 @@ static int __init kecpuhp_init(void)
 	ret = kecpuhp_add_thread_start();
 	if (ret)
 		return ret;
+	/* Its cpuhp state must come before the one that sends Complete. */
+	ret = kecpuhp_available_init();
+	if (ret) {
+		pr_err("cannot install the available-CPUs state: %d\n", ret);
+		goto out_thread;
+	}
 	ret = kecpuhp_cpuhp_init();
 	if (ret) {
 		pr_err("cannot install the cpuhp states: %d\n", ret);
-		goto out_thread;
+		goto out_available;
 	}
 	ret = register_module_notifier(&kecpuhp_module_nb);
 	if (ret)
 		goto out_cpuhp;
+	kecpuhp_available_start();
 	kecpuhp_debugfs_init(kecpuhp_prepare_state, kecpuhp_online_state);
 	pr_info("%u processors active of %u possible (cpuhp states %d, %d; add thread pid %d)\n",
 		kecpuhp_active_count(), num_possible_cpus(),
@@ -78,6 +85,8 @@ static int __init kecpuhp_init(void)
 
 out_cpuhp:
 	kecpuhp_cpuhp_exit();
+out_available:
+	kecpuhp_available_exit();
 out_thread:
 	kecpuhp_add_thread_stop();
 	return ret;
@@ -87,6 +96,7 @@ static void __exit kecpuhp_exit(void)
 {
 	kecpuhp_debugfs_exit();
 	unregister_module_notifier(&kecpuhp_module_nb);
+	kecpuhp_available_exit();
 	kecpuhp_cpuhp_exit();
 	kecpuhp_add_thread_stop();
 	kecpuhp_registry_exit();

@@ -6,8 +6,13 @@
  *  - writing 1 to try_register registers (and deregisters) once, with
  *    fault injection armed for this task only, so that a failslab setup
  *    with task-filter=Y fails exactly kecpuhp's allocations; the outcome
- *    is in last_result: "null", "handle" or "none".
+ *    is in last_result: "null", "handle" or "none";
+ *  - avail_leak=1: registers an available-CPUs callback at load with a
+ *    stale sequence number (so a 1 s call starts at once) and never
+ *    unregisters it: unloading it exercises that module notifier with a
+ *    call running and possibly one queued.
  */
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <kecpuhp/wdm.h>
@@ -57,10 +62,40 @@ static const struct kernel_param_ops fixture_try_ops = {
 module_param_cb(try_register, &fixture_try_ops, NULL, 0200);
 MODULE_PARM_DESC(try_register, "write 1: register once with fault injection armed");
 
+/* --- issue 13: available-CPUs registration left behind --- */
+static bool avail_leak;
+module_param(avail_leak, bool, 0444);
+MODULE_PARM_DESC(avail_leak, "register an available-CPUs callback at load, never unregister");
+
+static atomic_t fixture_avail_calls = ATOMIC_INIT(0);
+module_param_named(avail_calls, fixture_avail_calls.counter, int, 0444);
+MODULE_PARM_DESC(avail_calls, "available-CPUs calls received");
+
+static VOID fixture_avail_callback(PVOID ctx)
+{
+	atomic_inc(&fixture_avail_calls);
+	msleep(1000);
+}
+
+static int fixture_avail_leak(void)
+{
+	PS_AVAILABLE_CPUS_CHANGE_REGISTRATION h;
+	ULONG64 stale = 1;	/* odd: never the current sequence number */
+
+	if (PsRegisterSystemAvailableCpusChangeNotification(fixture_avail_callback, NULL, &stale,
+							    &h) != STATUS_SUCCESS)
+		return -ENOMEM;
+	return 0;
+}
+
+/* --- end issue 13 --- */
+
 static int __init fixture_init(void)
 {
 	if (leak && !KeRegisterProcessorChangeCallback(fixture_callback, NULL, 0))
 		return -ENOMEM;
+	if (avail_leak)
+		return fixture_avail_leak();
 	return 0;
 }
 

@@ -20,6 +20,11 @@
  *  - nothing after Deregister returned;
  *  - the ADD_EXISTING replay is Start 0..N-1, Complete 0..N-1 for the N
  *    active processors, or Start 0..k, Failure 0..k-1 on a veto at k.
+ * One more thread registers and unregisters available-CPUs callbacks
+ * (Windows 11 24H2) during all this, some with a stale sequence number,
+ * some unregistering themselves from inside the callback; every call
+ * must come in process context, before Unregister returned, and see an
+ * even sequence number and a set that agrees with its count.
  * insmod runs it for duration_s seconds and prints its figures; the result
  * is "violations=0" or not.
  */
@@ -67,6 +72,7 @@ struct stress_reg {
 
 static atomic_long_t stress_regs, stress_hotplug_ops, stress_notes, stress_violations;
 static atomic_long_t stress_parks, stress_refused;
+static atomic_long_t stress_avail_regs, stress_avail_calls;
 static int stress_fail_state, stress_fail_online_state;
 static int stress_shim_prepare = -1;	/* the shim's prepare state */
 static int stress_parked = -1;		/* the CPU parked after Start */
@@ -243,6 +249,93 @@ static int stress_worker(void *unused)
 	return 0;
 }
 
+/* --- issue 13: available-CPUs registrations against hotplug --- */
+struct stress_avail {
+	PS_AVAILABLE_CPUS_CHANGE_REGISTRATION handle;	/* xchg'ed, as above */
+	bool done;			/* Unregister has returned */
+	bool self_unregister;
+	atomic_t running;		/* calls inside the callback */
+};
+
+static VOID stress_avail_callback(PVOID ctx)
+{
+	struct stress_avail *a = ctx;
+	PS_AVAILABLE_CPUS_CHANGE_REGISTRATION h;
+	ULONG64 seq, seq2;
+	KAFFINITY_EX set;
+	ULONG count;
+
+	atomic_inc(&a->running);
+	atomic_long_inc(&stress_avail_calls);
+	if (READ_ONCE(a->done))
+		stress_violation("available-CPUs call after Unregister returned");
+	if (preempt_count() || irqs_disabled())
+		stress_violation("available-CPUs call in atomic context");
+	KeInitializeAffinityEx(&set);
+	if (PsQuerySystemAvailableCpus(&set, NULL, &seq) != STATUS_SUCCESS || (seq & 1))
+		stress_violation("query failed or odd sequence %llu", seq);
+	if (PsQuerySystemAvailableCpusCount(&count, &seq2) != STATUS_SUCCESS || (seq2 & 1))
+		stress_violation("count query failed or odd sequence %llu", seq2);
+	if (seq2 == seq && count != KeCountSetBitsAffinityEx(&set))
+		stress_violation("count %u, set has %u at sequence %llu", count,
+				 KeCountSetBitsAffinityEx(&set), seq);
+	if (KeCheckProcessorAffinityEx(&set, KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS)))
+		stress_violation("an index beyond the active ones is available");
+	if (a->self_unregister && stress_chance(50)) {
+		h = xchg(&a->handle, NULL);
+		if (h) {
+			PsUnregisterAvailableCpusChangeNotification(h);
+			WRITE_ONCE(a->done, true);
+		}
+	}
+	atomic_dec(&a->running);
+}
+
+static void stress_one_available(void)
+{
+	struct stress_avail *a = kzalloc(sizeof(*a), GFP_KERNEL);
+	PS_AVAILABLE_CPUS_CHANGE_REGISTRATION h = NULL;
+	ULONG64 seq = 0;
+	ULONG count;
+
+	if (!a)
+		return;
+	a->self_unregister = stress_chance(30);
+	PsQuerySystemAvailableCpusCount(&count, &seq);
+	if (stress_chance(50))
+		seq += 2;	/* stale: a call at once */
+	if (PsRegisterSystemAvailableCpusChangeNotification(stress_avail_callback, a, &seq, &h) !=
+	    STATUS_SUCCESS || !h) {
+		stress_violation("available-CPUs Register failed");
+		kfree(a);
+		return;
+	}
+	atomic_long_inc(&stress_avail_regs);
+	WRITE_ONCE(a->handle, h);
+	msleep(get_random_u32() % 30);
+	h = xchg(&a->handle, NULL);
+	if (h) {
+		PsUnregisterAvailableCpusChangeNotification(h);
+		WRITE_ONCE(a->done, true);
+		if (atomic_read(&a->running))
+			stress_violation("available-CPUs call running after Unregister");
+	} else {
+		/* Unregistered by its own callback: let that call return. */
+		while (atomic_read(&a->running))
+			usleep_range(1000, 2000);
+	}
+	kfree(a);
+}
+
+static int stress_available_worker(void *unused)
+{
+	while (time_before(jiffies, READ_ONCE(stress_deadline)))
+		stress_one_available();
+	return 0;
+}
+
+/* --- end issue 13 --- */
+
 /* Make bring-ups of CPUs fail after the shim's Start. */
 static int stress_fail_prepare(unsigned int cpu)
 {
@@ -363,13 +456,14 @@ static int stress_hotplug(void *unused)
 static int stress_run(void)
 {
 	struct task_struct *threads[16];
-	unsigned int n = min(workers, 15u) + 1, i;
+	unsigned int n = min(workers, 14u) + 2, i;
+	/* thread 0 hotplugs, thread 1 registers available-CPUs callbacks */
+	int (*const fn[])(void *) = { stress_hotplug, stress_available_worker, stress_worker };
 	int ret = 0;
 
 	stress_deadline = jiffies + duration_s * HZ;
 	for (i = 0; i < n; i++) {
-		threads[i] = kthread_run(i ? stress_worker : stress_hotplug, NULL,
-					 "kecpuhp_stress/%u", i);
+		threads[i] = kthread_run(fn[min(i, 2u)], NULL, "kecpuhp_stress/%u", i);
 		if (IS_ERR(threads[i])) {
 			ret = PTR_ERR(threads[i]);
 			WRITE_ONCE(stress_deadline, jiffies);
@@ -409,10 +503,11 @@ out_fail_state:
 	cpuhp_remove_state_nocalls(stress_fail_state);
 	if (ret)
 		return ret;
-	pr_info("kecpuhp_stress: seconds=%u registrations=%ld hotplug_ops=%ld parks=%ld refused=%ld notifications=%ld active=%u violations=%ld\n",
+	pr_info("kecpuhp_stress: seconds=%u registrations=%ld hotplug_ops=%ld parks=%ld refused=%ld notifications=%ld available_registrations=%ld available_calls=%ld active=%u violations=%ld\n",
 		duration_s, atomic_long_read(&stress_regs),
 		atomic_long_read(&stress_hotplug_ops), atomic_long_read(&stress_parks),
 		atomic_long_read(&stress_refused), atomic_long_read(&stress_notes),
+		atomic_long_read(&stress_avail_regs), atomic_long_read(&stress_avail_calls),
 		KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS),
 		atomic_long_read(&stress_violations));
 	return 0;

@@ -15,6 +15,7 @@
 #include <linux/init.h>
 #include <kecpuhp/ntdef.h>
 #include <kecpuhp/linux.h>
+#include <kecpuhp/ntddk.h>	/* topology, NUMA nodes, available CPUs */
 
 struct module;
 

@@ -37,6 +37,8 @@ driver_log
 check "Start then Complete for index 2 (CPU3)" sh -c \
 	"grep -q 'Start index=2 group=0 number=2 cpu=3' /tmp/log &&
 	 grep -q 'Complete index=2 group=0 number=2 cpu=3' /tmp/log"
+check "in Complete, the driver found its node and core (Windows calls only)" \
+	grep -q 'index=2 is on NUMA node 0; core siblings (indexes) 2' /tmp/log
 echo "kecpuhp's view:"
 run cat $D/processors
 run cat $D/registrations
@@ -58,6 +60,20 @@ check "Failure delivered for index 3 with the veto status" \
 	grep -q 'Failure index=3 group=0 number=3 .*status=0xc000009a' /tmp/log
 check "kecpuhp named the vetoing callback" grep -q 'vetoed by sample_processor_change' /tmp/log
 run cat $D/processors
+
+step "Take CPU1 offline and back online: no processor-change event (Windows has none),"
+echo "    but the Windows 11 24H2 available-CPUs callback reports both"
+run "echo 0 > $C/cpu1/online"
+sleep 1
+driver_log
+check "the driver heard index 1 leave the available set" \
+	grep -q 'index=1 is no longer available (offline)' /tmp/log
+run "echo 1 > $C/cpu1/online"
+sleep 1
+driver_log
+check "and come back" grep -q 'index=1 is available' /tmp/log
+check "no processor-change notification for it" \
+	test "$(grep -c 'Start index=1 ' /tmp/log)" -eq 1
 
 step "Park an add between Start and Complete (cpu2/hotplug/target = kecpuhp's prepare state)"
 prep=$(sed -n 's/^prepare //p' $D/cpuhp_states)

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Guest side of the KUnit run (busybox sh). Boot: 6 vCPUs with maxcpus=2,
-# so CPUs 2-5 are new to kecpuhp. The suites run when kecpuhp_test.ko is
+# so CPUs 2-5 are new to kecpuhp; two NUMA nodes (qemu.py --numa, 8 slots
+# in two sockets of 4), CPUs 0-3 on node 0 and 4-5 on node 1. The suites run when kecpuhp_test.ko is
 # loaded; each suite's KTAP is printed from debugfs between markers.
 . /kecpuhp/lib.sh
 insmod $M/kecpuhp.ko || { echo "@@kecpuhp:result fail insmod-kecpuhp@@"; exit 1; }

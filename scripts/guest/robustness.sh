@@ -4,6 +4,7 @@
 # maxcpus=2 and kmemleak=on, so CPUs 2-5 are new to kecpuhp.
 #  - a driver unloaded with a live registration: named in the log,
 #    deregistered on its behalf, and a later hot-add runs no callback of it;
+#    the same for an available-CPUs registration;
 #  - allocation failures in Register (failslab, this task only): NULL, no
 #    registration left, nothing leaked;
 #  - the stress module for $(cat /kecpuhp/stress_seconds) seconds: 0 violations;
@@ -24,6 +25,11 @@ rmmod kecpuhp_fixture
 check unload-leak-named sh -c "dmesg | grep -q 'module kecpuhp_fixture unloaded without deregistering processor-change callback fixture_callback'"
 check unload-leak-removed test "$(regs)" -eq 0
 check unload-leak-then-hotadd sh -c 'echo 1 > /sys/devices/system/cpu/cpu2/online'
+
+# The same with an available-CPUs registration, its 1 s call running.
+insmod $M/kecpuhp_fixture.ko avail_leak=1
+rmmod kecpuhp_fixture
+check unload-avail-leak-named sh -c "dmesg | grep -q 'module kecpuhp_fixture unloaded without unregistering available-CPUs callback fixture_avail_callback'"
 
 # Allocation failure in Register: every allocation of this task fails.
 insmod $M/kecpuhp_fixture.ko
