@@ -76,7 +76,7 @@ for kver in $KVERS; do
 		boot "kunit-$kver" "$kver" 10 16 "maxcpus=2" kunit.sh "$kdir" --numa
 	boot "hotadd-$kver" "$kver" 2 5 "" hotadd.sh "$kdir"
 	[ "$kver" = 6.12 ] &&
-		boot "robustness-$kver" "$kver" 6 6 "maxcpus=2 kmemleak=on" robustness.sh "$kdir"
+		boot "robustness-$kver" "$kver" 10 10 "maxcpus=2 kmemleak=on" robustness.sh "$kdir"
 done
 
 if wanted package; then

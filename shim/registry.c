@@ -12,9 +12,12 @@
  * newer registration until the 32-bit id space wraps.
  *
  * Locking: kecpuhp_regs_mutex guards the list and the registrations on it.
- * Only a KE_PROCESSOR_CHANGE_ADD_EXISTING registration also takes
- * cpus_read_lock(), first, for its replay; hot-add passes run in the add
- * thread under the mutex while the adding task holds the hotplug lock.
+ * A KE_PROCESSOR_CHANGE_ADD_EXISTING registration (for its replay) and
+ * Deregister (so that an add in progress finishes first) also take
+ * cpus_read_lock(), first; a plain Register needs only the mutex: the add
+ * in flight does not tell it Complete, having not told it Start. Hot-add
+ * passes run in the add thread under the mutex while the adding task holds
+ * the hotplug lock.
  * Driver callbacks run with the mutex held, by exactly one task at a time:
  * that task is recorded, so a call back into the API from a callback is
  * recognised instead of deadlocking. Deregistration from inside a callback
@@ -347,9 +350,16 @@ void KeDeregisterProcessorChangeCallback(PVOID CallbackHandle)
 		return;
 	}
 	might_sleep();
+	/*
+	 * The hotplug lock first: an add in progress finishes before the
+	 * registration goes, so one that got Start gets its Complete or
+	 * Failure. (An add parked by hotplug/target holds no lock.)
+	 */
+	cpus_read_lock();
 	kecpuhp_regs_lock();
 	kecpuhp_deregister_locked(CallbackHandle, caller, false);
 	kecpuhp_regs_unlock();
+	cpus_read_unlock();
 }
 EXPORT_SYMBOL_GPL(KeDeregisterProcessorChangeCallback);
 

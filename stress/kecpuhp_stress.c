@@ -52,7 +52,7 @@ MODULE_PARM_DESC(fail_percent, "how often a new CPU's bring-up is made to fail")
 static unsigned int fail_online_percent = 20;
 module_param(fail_online_percent, uint, 0444);
 MODULE_PARM_DESC(fail_online_percent, "how often an online fails after the shim's Complete");
-static unsigned int park_percent = 20;
+static unsigned int park_percent = 40;
 module_param(park_percent, uint, 0444);
 MODULE_PARM_DESC(park_percent, "how often a new CPU's add is parked after Start");
 
@@ -64,6 +64,7 @@ struct stress_reg {
 	bool done;			/* Deregister has returned */
 	bool veto, self_dereg, reenter;
 	u32 pending;			/* index with Start not yet finished */
+	bool pending_parked;		/* that add may be parked: no end promised */
 	struct task_struct *start_task;	/* that Start's task: compared only */
 	u32 next;			/* next index to complete, or NONE */
 	u32 replay_n, replay_start, replay_complete, replay_fail;
@@ -76,6 +77,7 @@ static atomic_long_t stress_avail_regs, stress_avail_calls;
 static int stress_fail_state, stress_fail_online_state;
 static int stress_shim_prepare = -1;	/* the shim's prepare state */
 static int stress_parked = -1;		/* the CPU parked after Start */
+static bool stress_parking;		/* a park was asked for and may hold */
 static unsigned long stress_deadline;
 
 static bool stress_chance(unsigned int percent)
@@ -131,6 +133,7 @@ static void stress_start(struct stress_reg *s, u32 i, PNTSTATUS op)
 		stress_violation("Start %u, active %u, next %u", i,
 				 KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS), s->next);
 	s->pending = i;
+	s->pending_parked = READ_ONCE(stress_parking);
 	s->start_task = current;
 	if (s->reenter && KeRegisterProcessorChangeCallback(stress_callback, s, 0))
 		stress_violation("Register from a callback succeeded");
@@ -237,7 +240,8 @@ static void stress_one_registration(void)
 		cpus_read_lock();
 		cpus_read_unlock();
 	}
-	if (s->pending != STRESS_NONE && !s->dropped_in_start)
+	/* Deregister waits for an add in progress, but not for a parked one. */
+	if (s->pending != STRESS_NONE && !s->dropped_in_start && !s->pending_parked)
 		stress_violation("Start %u never finished", s->pending);
 	kfree(s);
 }
@@ -409,15 +413,19 @@ static bool stress_park_step(unsigned int cpu)
 		else
 			stress_set_target(stress_parked, CPUHP_OFFLINE);
 		stress_parked = -1;
+		WRITE_ONCE(stress_parking, false);
 		return true;
 	}
 	if (stress_parked >= 0 || stress_shim_prepare < 0 || cpu_online(cpu) ||
 	    kecpuhp_cpu_to_index(cpu) != INVALID_PROCESSOR_INDEX ||
 	    !stress_chance(park_percent))
 		return false;
+	WRITE_ONCE(stress_parking, true);
 	if (!stress_set_target(cpu, stress_shim_prepare)) {
 		stress_parked = cpu;
 		atomic_long_inc(&stress_parks);
+	} else {
+		WRITE_ONCE(stress_parking, false);
 	}
 	return true;
 }
@@ -437,8 +445,10 @@ static int stress_hotplug(void *unused)
 			ret = remove_cpu(cpu);
 		} else {
 			ret = add_cpu(cpu);
-			if (cpu == stress_parked)
+			if (cpu == stress_parked) {
 				stress_parked = -1;
+				WRITE_ONCE(stress_parking, false);
+			}
 		}
 		/* a new CPU while another's add is parked */
 		if (ret == -EPERM)

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of the robustness scenarios (busybox sh). Boot: 6 vCPUs with
-# maxcpus=2 and kmemleak=on, so CPUs 2-5 are new to kecpuhp.
+# Guest side of the robustness scenarios (busybox sh). Boot: 10 vCPUs with
+# maxcpus=2 and kmemleak=on, so CPUs 2-9 are new to kecpuhp.
 #  - a driver unloaded with a live registration: named in the log,
 #    deregistered on its behalf, and a later hot-add runs no callback of it;
 #    the same for an available-CPUs registration;
