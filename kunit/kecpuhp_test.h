@@ -96,11 +96,6 @@ void test_exit(struct kunit *test);
 void test_expect_event(struct kunit *test, unsigned int i, int reg,
 		       KE_PROCESSOR_CHANGE_NOTIFY_STATE state, ULONG index);
 
-/* lifecycle_test.c, for kecpuhp_test_helper.ko (helper.c) */
-void test_helper_called(KE_PROCESSOR_CHANGE_NOTIFY_STATE state);
-void test_helper_publish(PPROCESSOR_CALLBACK_FUNCTION fn);
-PROCESSOR_CALLBACK_FUNCTION test_helper_callback;
-
 extern struct kunit_suite kecpuhp_procnum_suite;
 extern struct kunit_suite kecpuhp_add_existing_suite;
 extern struct kunit_suite kecpuhp_misuse_suite;

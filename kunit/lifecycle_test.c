@@ -25,27 +25,16 @@
 #define MODPROBE	"/proc/sys/kernel/modprobe"
 #define MODPROBE_FIXTURE "/kecpuhp/modprobe-fixture.sh"
 
-static atomic_t helper_calls = ATOMIC_INIT(0);
-static PPROCESSOR_CALLBACK_FUNCTION helper_published;
+#define HELPER_PARAM	"/sys/module/" HELPER "/parameters/"
 
-/* Called by kecpuhp_test_helper's callback, and by ours it registers. */
-void test_helper_called(KE_PROCESSOR_CHANGE_NOTIFY_STATE state)
+static atomic_t helper_calls = ATOMIC_INIT(0);
+
+/* The callback kecpuhp_test_helper registers in mode=caller. */
+static VOID test_helper_callback(PVOID ctx, PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT cc,
+				 PNTSTATUS op)
 {
 	atomic_inc(&helper_calls);
 }
-EXPORT_SYMBOL_GPL(test_helper_called);
-
-void test_helper_publish(PPROCESSOR_CALLBACK_FUNCTION fn)
-{
-	WRITE_ONCE(helper_published, fn);
-}
-EXPORT_SYMBOL_GPL(test_helper_publish);
-
-VOID test_helper_callback(PVOID ctx, PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT cc, PNTSTATUS op)
-{
-	test_helper_called(cc->State);
-}
-EXPORT_SYMBOL_GPL(test_helper_callback);
 #define FAILSLAB	"/sys/kernel/debug/failslab/"
 #define FAILSLAB_FOR_MARKED_TASKS \
 	"echo Y > task-filter && echo N > ignore-gfp-wait && echo 0 > verbose && echo -1 > times"
@@ -100,6 +89,21 @@ static long read_number(const char *path)
 		return PTR_ERR(f);
 	if (kernel_read(f, buf, sizeof(buf) - 1, &pos) > 0 && kstrtol(strim(buf), 10, &v))
 		v = -1;
+	filp_close(f, NULL);
+	return v;
+}
+
+static unsigned long read_ulong(const char *path)
+{
+	struct file *f = filp_open(path, O_RDONLY, 0);
+	char buf[24] = "";
+	unsigned long v = 0;
+	loff_t pos = 0;
+
+	if (IS_ERR(f))
+		return 0;
+	if (kernel_read(f, buf, sizeof(buf) - 1, &pos) > 0 && kstrtoul(strim(buf), 10, &v))
+		v = 0;
 	filp_close(f, NULL);
 	return v;
 }
@@ -183,9 +187,17 @@ static void registration_cleaned_with_its_caller(struct kunit *test)
 {
 	int cpu, calls;
 
+	char *cmd;
+	int ret;
+
 	need_helper(test);
 	atomic_set(&helper_calls, 0);
-	KUNIT_ASSERT_EQ(test, run_applet("insmod", HELPER_KO, "mode=caller"), 0);
+	cmd = kasprintf(GFP_KERNEL, "insmod %s mode=caller cb=%lu", HELPER_KO,
+			(unsigned long)test_helper_callback);
+	KUNIT_ASSERT_NOT_NULL(test, cmd);
+	ret = run_applet("sh", "-c", cmd);
+	kfree(cmd);
+	KUNIT_ASSERT_EQ(test, ret, 0);
 	KUNIT_EXPECT_EQ(test, test_vetoed_add(test, &cpu), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, atomic_read(&helper_calls), 2);	/* Start, Failure */
 	KUNIT_ASSERT_EQ(test, run_applet("rmmod", HELPER, NULL), 0);
@@ -199,25 +211,23 @@ static void registration_cleaned_with_its_caller(struct kunit *test)
 static void registration_cleaned_with_its_callback(struct kunit *test)
 {
 	PPROCESSOR_CALLBACK_FUNCTION fn;
-	int cpu, calls;
+	int cpu;
 	PVOID h;
 
 	need_helper(test);
-	atomic_set(&helper_calls, 0);
-	test_helper_publish(NULL);
+	rec_reset();
 	KUNIT_ASSERT_EQ(test, run_applet("insmod", HELPER_KO, "mode=callee"), 0);
-	fn = READ_ONCE(helper_published);
+	fn = (PPROCESSOR_CALLBACK_FUNCTION)read_ulong(HELPER_PARAM "callback");
 	KUNIT_ASSERT_NOT_NULL(test, fn);
 	h = KeRegisterProcessorChangeCallback(fn, NULL, 0);
 	KUNIT_ASSERT_NOT_NULL(test, h);
 	KUNIT_EXPECT_EQ(test, test_vetoed_add(test, &cpu), -ENOMEM);
-	KUNIT_EXPECT_EQ(test, atomic_read(&helper_calls), 2);
+	KUNIT_EXPECT_EQ(test, read_number(HELPER_PARAM "calls"), 2);	/* Start, Failure */
 	KUNIT_ASSERT_EQ(test, run_applet("rmmod", HELPER, NULL), 0);
-	test_helper_publish(NULL);
 	/* its text is gone: a hot-add that still called it would oops here */
-	calls = atomic_read(&helper_calls);
+	rec_reset();
 	KUNIT_EXPECT_EQ(test, test_vetoed_add(test, &cpu), -ENOMEM);
-	KUNIT_EXPECT_EQ(test, atomic_read(&helper_calls), calls);
+	KUNIT_EXPECT_EQ(test, rec_count_of(TEST_VETOER, KeProcessorAddFailureNotify), 1U);
 }
 
 /* A replay whose first Start sleeps, and a task to run it. */
