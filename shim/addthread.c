@@ -48,8 +48,8 @@ struct kecpuhp_add_job {
 static struct task_struct *kecpuhp_add_task;
 static struct kecpuhp_add_job *kecpuhp_add_slot;
 static DECLARE_WAIT_QUEUE_HEAD(kecpuhp_add_wq);
-static const void *kecpuhp_add_fn;	/* the callback being called */
-static cpumask_var_t kecpuhp_add_mask;	/* the pass's CPUs: active ones */
+const void *kecpuhp_add_fn;		/* the callback being called */
+cpumask_var_t kecpuhp_add_mask;		/* the pass's CPUs: active ones */
 static struct lock_class_key kecpuhp_add_key __maybe_unused;
 static struct lockdep_map kecpuhp_add_map __maybe_unused;
 
@@ -63,18 +63,10 @@ pid_t kecpuhp_add_thread_pid(void)
 	return kecpuhp_add_task ? task_pid_nr(kecpuhp_add_task) : 0;
 }
 
-/*
- * Called by the pass before each driver callback, and with NULL after it:
- * a waiter that runs out of patience names the callback, and a callback
- * that changed the thread's affinity gets it put back.
- */
-void kecpuhp_add_thread_calling(const void *fn)
+/* A callback moved the thread: put it back on the pass's CPUs. */
+void kecpuhp_add_thread_reaffine(void)
 {
-	if (!kecpuhp_in_add_thread())
-		return;
-	WRITE_ONCE(kecpuhp_add_fn, fn);
-	if (!fn && !cpumask_equal(current->cpus_ptr, kecpuhp_add_mask))
-		set_cpus_allowed_ptr(current, kecpuhp_add_mask);
+	set_cpus_allowed_ptr(current, kecpuhp_add_mask);
 }
 
 /*

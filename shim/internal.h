@@ -15,9 +15,11 @@
 #ifndef _KECPUHP_INTERNAL_H
 #define _KECPUHP_INTERNAL_H
 
+#include <linux/cpumask.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
+#include <linux/sched.h>
 #include <kecpuhp/wdm.h>
 
 #define KECPUHP_NR_STATES	3	/* Start, Complete, Failure */
@@ -47,7 +49,12 @@ extern struct list_head kecpuhp_regs;
 extern struct mutex kecpuhp_regs_mutex;
 void kecpuhp_regs_lock(void);
 void kecpuhp_regs_unlock(void);
-bool kecpuhp_reg_live(const struct kecpuhp_reg *reg);
+
+static inline bool kecpuhp_reg_live(const struct kecpuhp_reg *reg)
+{
+	return !(reg->bits & KECPUHP_REG_DEAD);
+}
+
 bool kecpuhp_in_callback(void);
 extern struct notifier_block kecpuhp_module_nb;
 void kecpuhp_registry_exit(void);
@@ -63,9 +70,27 @@ bool kecpuhp_replay_existing(struct kecpuhp_reg *reg);
 int kecpuhp_add_thread_start(void);
 void kecpuhp_add_thread_stop(void);
 void kecpuhp_add_thread_run(void (*pass)(void *arg), void *arg);
-void kecpuhp_add_thread_calling(const void *fn);
 bool kecpuhp_in_add_thread(void);
 pid_t kecpuhp_add_thread_pid(void);
+void kecpuhp_add_thread_reaffine(void);
+extern const void *kecpuhp_add_fn;
+extern cpumask_var_t kecpuhp_add_mask;
+
+/*
+ * Around each callback of a pass, in the add thread: the callback a
+ * waiter that runs out of patience names, and the thread's affinity put
+ * back if the callback moved it. Inline: they run once per registration.
+ */
+static inline void kecpuhp_add_thread_before(const void *fn)
+{
+	WRITE_ONCE(kecpuhp_add_fn, fn);
+}
+
+static inline void kecpuhp_add_thread_after(void)
+{
+	if (unlikely(!cpumask_equal(current->cpus_ptr, kecpuhp_add_mask)))
+		kecpuhp_add_thread_reaffine();
+}
 
 /* procnum.c: the per-processor add state, driven by notify.c */
 enum kecpuhp_add_state {

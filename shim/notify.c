@@ -95,55 +95,70 @@ static int kecpuhp_status_errno(NTSTATUS status)
 	}
 }
 
-/* The hardware id Windows passes at offset 16: the APIC id on x86. */
-static ULONG kecpuhp_processor_id(u32 index)
+/*
+ * What one callback is told: the same for every registration of a pass, so
+ * a pass builds it once and each callback gets its own copy. The hardware
+ * id Windows passes at offset 16 is the APIC id on x86.
+ */
+struct kecpuhp_notice {
+	struct kecpuhp_notify_context nc;
+	int cpu;
+	bool add_thread;	/* a hot-add pass, not a replay */
+};
+
+static void kecpuhp_notice_init(struct kecpuhp_notice *n,
+				KE_PROCESSOR_CHANGE_NOTIFY_STATE state, u32 index,
+				NTSTATUS status)
 {
 	int cpu = kecpuhp_index_to_cpu(index);
 
-	return cpu < 0 ? 0 : cpu_physical_id(cpu);
+	*n = (struct kecpuhp_notice) {
+		.nc = {
+			.cc = {
+				.State = state,
+				.NtNumber = index,
+				.Status = status,
+				.ProcNumber = kecpuhp_index_number(index),
+			},
+			.ProcessorId = cpu < 0 ? 0 : cpu_physical_id(cpu),
+		},
+		.cpu = cpu,
+		.add_thread = kecpuhp_in_add_thread(),
+	};
 }
 
 /* Call one registration with a fresh context it may scribble on. */
-static void kecpuhp_call(struct kecpuhp_reg *reg,
-			 KE_PROCESSOR_CHANGE_NOTIFY_STATE state, u32 index,
-			 NTSTATUS status, NTSTATUS *op)
+static void kecpuhp_call(struct kecpuhp_reg *reg, const struct kecpuhp_notice *n,
+			 NTSTATUS *op)
 {
-	struct kecpuhp_notify_context nc = {
-		.cc = {
-			.State = state,
-			.NtNumber = index,
-			.Status = status,
-			.ProcNumber = kecpuhp_index_number(index),
-		},
-		.ProcessorId = kecpuhp_processor_id(index),
-	};
+	struct kecpuhp_notify_context nc = n->nc;
 	u64 t0 = 0;
 
 	if (trace_kecpuhp_notify_enabled())
 		t0 = ktime_get_ns();
-	kecpuhp_add_thread_calling(reg->fn);
+	if (n->add_thread)
+		kecpuhp_add_thread_before(reg->fn);
 	reg->fn(reg->ctx, &nc.cc, op);
-	kecpuhp_add_thread_calling(NULL);
-	reg->count[state]++;
+	if (n->add_thread)
+		kecpuhp_add_thread_after();
+	reg->count[n->nc.cc.State]++;
 	if (trace_kecpuhp_notify_enabled())
-		trace_kecpuhp_notify(reg->fn, state, index,
-				     kecpuhp_index_to_cpu(index), status, *op,
-				     t0 ? ktime_get_ns() - t0 : 0);
+		trace_kecpuhp_notify(reg->fn, n->nc.cc.State, n->nc.cc.NtNumber, n->cpu,
+				     n->nc.cc.Status, *op, t0 ? ktime_get_ns() - t0 : 0);
 }
 
 /* Complete or Failure: a change of *OperationStatus is ignored, and said once. */
-static void kecpuhp_tell(struct kecpuhp_reg *reg,
-			 KE_PROCESSOR_CHANGE_NOTIFY_STATE state, u32 index,
-			 NTSTATUS status, NTSTATUS initial)
+static void kecpuhp_tell(struct kecpuhp_reg *reg, const struct kecpuhp_notice *n,
+			 NTSTATUS initial)
 {
 	NTSTATUS op = initial;
 
-	kecpuhp_call(reg, state, index, status, &op);
+	kecpuhp_call(reg, n, &op);
 	if (op == initial || (reg->bits & KECPUHP_REG_REPORTED))
 		return;
 	reg->bits |= KECPUHP_REG_REPORTED;
 	pr_warn("%ps changed *OperationStatus to 0x%08x in a %s notification; ignored\n",
-		reg->fn, op, kecpuhp_state_names[state]);
+		reg->fn, op, kecpuhp_state_names[n->nc.cc.State]);
 }
 
 /* Start to every registration; the first failure written is the veto. */
@@ -151,13 +166,14 @@ static NTSTATUS kecpuhp_start_all(struct kecpuhp_add *add)
 {
 	NTSTATUS op = STATUS_SUCCESS, veto = STATUS_SUCCESS;
 	struct kecpuhp_reg *reg, *vetoer = NULL;
+	struct kecpuhp_notice n;
 
+	kecpuhp_notice_init(&n, KeProcessorAddStartNotify, add->index, STATUS_SUCCESS);
 	list_for_each_entry(reg, &kecpuhp_regs, node) {
 		if (!kecpuhp_reg_live(reg))
 			continue;
 		reg->add_epoch = add->epoch;
-		kecpuhp_call(reg, KeProcessorAddStartNotify, add->index,
-			     STATUS_SUCCESS, &op);
+		kecpuhp_call(reg, &n, &op);
 		if (NT_SUCCESS(veto) && !NT_SUCCESS(op)) {
 			veto = op;
 			vetoer = reg;
@@ -178,12 +194,14 @@ static void kecpuhp_finish_all(struct kecpuhp_add *add,
 			       NTSTATUS status)
 {
 	struct kecpuhp_reg *reg;
+	struct kecpuhp_notice n;
 
+	kecpuhp_notice_init(&n, state, add->index, status);
 	list_for_each_entry(reg, &kecpuhp_regs, node) {
 		if (!kecpuhp_reg_live(reg) || reg->add_epoch != add->epoch)
 			continue;
 		reg->add_epoch = 0;
-		kecpuhp_tell(reg, state, add->index, status, STATUS_SUCCESS);
+		kecpuhp_tell(reg, &n, STATUS_SUCCESS);
 	}
 }
 
@@ -373,23 +391,28 @@ bool kecpuhp_replay_existing(struct kecpuhp_reg *reg)
 {
 	u32 n = kecpuhp_active_count(), i, k;
 	NTSTATUS op = STATUS_SUCCESS;
+	struct kecpuhp_notice notice;
 
 	lockdep_assert_held(&kecpuhp_regs_mutex);
 	for (k = 0; k < n; k++) {
 		op = STATUS_SUCCESS;
-		kecpuhp_call(reg, KeProcessorAddStartNotify, k, STATUS_SUCCESS, &op);
+		kecpuhp_notice_init(&notice, KeProcessorAddStartNotify, k, STATUS_SUCCESS);
+		kecpuhp_call(reg, &notice, &op);
 		if (!NT_SUCCESS(op))
 			break;
 	}
 	if (k < n) {
-		for (i = 0; i < k; i++)
-			kecpuhp_tell(reg, KeProcessorAddFailureNotify, i, op, op);
+		for (i = 0; i < k; i++) {
+			kecpuhp_notice_init(&notice, KeProcessorAddFailureNotify, i, op);
+			kecpuhp_tell(reg, &notice, op);
+		}
 		pr_info_ratelimited("registration of %ps vetoed at processor index %u with NTSTATUS 0x%08x\n",
 				    reg->fn, k, op);
 		return false;
 	}
-	for (i = 0; i < n; i++)
-		kecpuhp_tell(reg, KeProcessorAddCompleteNotify, i, STATUS_SUCCESS,
-			     STATUS_SUCCESS);
+	for (i = 0; i < n; i++) {
+		kecpuhp_notice_init(&notice, KeProcessorAddCompleteNotify, i, STATUS_SUCCESS);
+		kecpuhp_tell(reg, &notice, STATUS_SUCCESS);
+	}
 	return true;
 }

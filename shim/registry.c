@@ -82,11 +82,6 @@ void kecpuhp_regs_unlock(void)
 	mutex_unlock(&kecpuhp_regs_mutex);
 }
 
-bool kecpuhp_reg_live(const struct kecpuhp_reg *reg)
-{
-	return !(reg->bits & KECPUHP_REG_DEAD);
-}
-
 /*
  * True in a driver callback, or anywhere else this task holds the lock. The
  * hotplug state cannot change meanwhile, and cpus_read_lock() must not be
