@@ -75,7 +75,7 @@ static int kecpuhp_regs_seq_show(struct seq_file *m, void *v)
 	if (!kecpuhp_reg_live(reg))
 		return 0;
 	kecpuhp_owner_name(reg->fn, owner, sizeof(owner));
-	seq_printf(m, "%u %ps %s 0x%x %u %u %u %s\n", reg->id, reg->fn, owner,
+	seq_printf(m, "%#lx %ps %s 0x%x %u %u %u %s\n", kecpuhp_handle_of(reg), reg->fn, owner,
 		   reg->flags, reg->count[KeProcessorAddStartNotify],
 		   reg->count[KeProcessorAddCompleteNotify],
 		   reg->count[KeProcessorAddFailureNotify],

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kecpuhp internals shared by the files of the module. Each file has one job:
- *   registry.c   the registration list, handles, Register/Deregister, unload
+ *   registry.c   the registration list, Register/Deregister, unload
+ *   handles.c    the handles Register gives out and Deregister checks
  *   notify.c     the notification sequencing: the add path and its
  *                per-processor add state, the cpuhp callbacks, replays
  *   addthread.c  the add thread that delivers every hot-add notification
@@ -37,12 +38,14 @@ struct kecpuhp_reg {
 	PPROCESSOR_CALLBACK_FUNCTION fn;
 	PVOID ctx;
 	struct module *owner;		/* the module that called Register, if known */
-	u32 id;				/* the handle given to the driver */
+	u32 slot, gen;			/* its handle: see handles.c */
 	u32 add_epoch;			/* the hot-add whose Start it got */
 	u16 flags;			/* the Windows Flags argument */
 	u16 bits;			/* KECPUHP_REG_* */
-	u32 count[KECPUHP_NR_STATES];	/* notifications delivered, by state */
+	u16 count[KECPUHP_NR_STATES];	/* notifications delivered, up to U16_MAX */
 };
+
+static_assert(sizeof(struct kecpuhp_reg) <= 64);
 
 /* registry.c */
 extern struct list_head kecpuhp_regs;
@@ -58,6 +61,14 @@ static inline bool kecpuhp_reg_live(const struct kecpuhp_reg *reg)
 bool kecpuhp_in_callback(void);
 extern struct notifier_block kecpuhp_module_nb;
 void kecpuhp_registry_exit(void);
+
+/* handles.c */
+int kecpuhp_handle_reserve(void);
+void kecpuhp_handle_take(struct kecpuhp_reg *reg);
+unsigned long kecpuhp_handle_of(const struct kecpuhp_reg *reg);
+struct kecpuhp_reg *kecpuhp_handle_lookup(unsigned long handle, bool *in_range);
+void kecpuhp_handle_put(struct kecpuhp_reg *reg);
+void kecpuhp_handles_exit(void);
 
 /* notify.c */
 int kecpuhp_cpu_prepare(unsigned int cpu);

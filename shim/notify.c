@@ -141,7 +141,8 @@ static void kecpuhp_call(struct kecpuhp_reg *reg, const struct kecpuhp_notice *n
 	reg->fn(reg->ctx, &nc.cc, op);
 	if (n->add_thread)
 		kecpuhp_add_thread_after();
-	reg->count[n->nc.cc.State]++;
+	if (reg->count[n->nc.cc.State] != U16_MAX)
+		reg->count[n->nc.cc.State]++;
 	if (trace_kecpuhp_notify_enabled())
 		trace_kecpuhp_notify(reg->fn, n->nc.cc.State, n->nc.cc.NtNumber, n->cpu,
 				     n->nc.cc.Status, *op, t0 ? ktime_get_ns() - t0 : 0);

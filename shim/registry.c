@@ -6,10 +6,9 @@
  *
  * Registrations live on one list in registration order; the notification
  * passes in notify.c walk it, so the shim needs two cpuhp states whatever
- * the number of registrations. A handle is a registration id, looked up in
- * an xarray: a NULL, stale, bogus or doubly-freed handle is reported, never
- * followed. Ids are allocated cyclically, so a stale handle does not name a
- * newer registration until the 32-bit id space wraps.
+ * the number of registrations. A handle names a slot and a generation
+ * (handles.c): a NULL, stale, bogus or doubly-freed handle is reported,
+ * never followed.
  *
  * Locking: kecpuhp_regs_mutex guards the list and the registrations on it.
  * A KE_PROCESSOR_CHANGE_ADD_EXISTING registration (for its replay) and
@@ -22,8 +21,8 @@
  * that task is recorded, so a call back into the API from a callback is
  * recognised instead of deadlocking. Deregistration from inside a callback
  * marks the registration dead; it is unlinked and freed when the pass ends.
- * Otherwise Register and Deregister are O(log R): an xarray operation and a
- * list insertion or removal.
+ * Otherwise Register and Deregister are O(1): a slot of the handle table and
+ * a list insertion or removal.
  *
  * The list is also walked under RCU alone, by the module notifier, so an
  * unrelated module unload never waits for a notification pass: entries are
@@ -42,7 +41,6 @@
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/xarray.h>
 
 #include "internal.h"
 
@@ -51,8 +49,6 @@ LIST_HEAD(kecpuhp_regs);
 DEFINE_MUTEX(kecpuhp_regs_mutex);
 static struct task_struct *kecpuhp_regs_owner;
 static bool kecpuhp_regs_reap;		/* a callback deregistered something */
-static DEFINE_XARRAY_ALLOC1(kecpuhp_handles);
-static u32 kecpuhp_next_id;
 
 #define kecpuhp_misuse(caller, fmt, ...) \
 	pr_err_ratelimited("%pS: " fmt "\n", (void *)(caller), ##__VA_ARGS__)
@@ -138,73 +134,40 @@ static struct kecpuhp_reg *kecpuhp_reg_alloc(PPROCESSOR_CALLBACK_FUNCTION fn,
 	return reg;
 }
 
-/*
- * Give @reg its handle: resolvable at once when @entry is @reg, reserved
- * only (resolving to nothing) when @entry is NULL.
- */
-static int kecpuhp_reg_id(struct kecpuhp_reg *reg, void *entry)
-{
-	int ret = xa_alloc_cyclic(&kecpuhp_handles, &reg->id, entry, xa_limit_32b,
-				  &kecpuhp_next_id, GFP_KERNEL);
-
-	return ret < 0 ? ret : 0;
-}
-
 /* A plain registration: it hears of processors added from now on. */
 static bool kecpuhp_register_plain(struct kecpuhp_reg *reg)
 {
 	bool ok;
 
 	kecpuhp_regs_lock();
-	ok = !kecpuhp_reg_id(reg, reg);
-	if (ok)
+	ok = !kecpuhp_handle_reserve();
+	if (ok) {
+		kecpuhp_handle_take(reg);
 		list_add_tail_rcu(&reg->node, &kecpuhp_regs);
+	}
 	kecpuhp_regs_unlock();
 	return ok;
 }
 
 /*
  * KE_PROCESSOR_CHANGE_ADD_EXISTING: the replay and the insertion under the
- * hotplug read lock, so no processor comes or goes in between. The id is
+ * hotplug read lock, so no processor comes or goes in between. A slot is
  * reserved first: nothing may fail once the driver was told Complete.
  */
 static bool kecpuhp_register_existing(struct kecpuhp_reg *reg)
 {
 	bool ok;
 
-	if (kecpuhp_reg_id(reg, NULL))
-		return false;
 	cpus_read_lock();
 	kecpuhp_regs_lock();
-	ok = kecpuhp_replay_existing(reg);
+	ok = !kecpuhp_handle_reserve() && kecpuhp_replay_existing(reg);
 	if (ok) {
-		/* The slot is reserved: storing into it does not allocate. */
-		xa_store(&kecpuhp_handles, reg->id, reg, GFP_KERNEL);
+		kecpuhp_handle_take(reg);
 		list_add_tail_rcu(&reg->node, &kecpuhp_regs);
 	}
 	kecpuhp_regs_unlock();
 	cpus_read_unlock();
-	if (!ok)
-		xa_erase(&kecpuhp_handles, reg->id);
 	return ok;
-}
-
-/*
- * Make a registration unreachable by handle. Inside a notification pass the
- * list is being walked, so it is only marked dead, and freed when the pass
- * ends; outside one it goes at once.
- */
-static void kecpuhp_reg_kill(struct kecpuhp_reg *reg, bool in_pass)
-{
-	lockdep_assert_held(&kecpuhp_regs_mutex);
-	xa_erase(&kecpuhp_handles, reg->id);
-	if (in_pass) {
-		reg->bits |= KECPUHP_REG_DEAD;
-		kecpuhp_regs_reap = true;
-		return;
-	}
-	list_del_rcu(&reg->node);
-	kvfree_rcu_mightsleep(reg);
 }
 
 static PVOID kecpuhp_register(PPROCESSOR_CALLBACK_FUNCTION fn, PVOID ctx, ULONG flags,
@@ -233,7 +196,7 @@ static PVOID kecpuhp_register(PPROCESSOR_CALLBACK_FUNCTION fn, PVOID ctx, ULONG 
 		kfree(reg);
 		return NULL;
 	}
-	return (PVOID)(unsigned long)reg->id;
+	return (PVOID)kecpuhp_handle_of(reg);
 }
 
 /**
@@ -291,26 +254,42 @@ PVOID kecpuhp_register_processor_change_callback(PPROCESSOR_CALLBACK_FUNCTION fn
 }
 EXPORT_SYMBOL_GPL(kecpuhp_register_processor_change_callback);
 
+/*
+ * Make a registration unreachable by handle. Inside a notification pass the
+ * list is being walked, so it is only marked dead, and freed when the pass
+ * ends; outside one it goes at once.
+ */
+static void kecpuhp_reg_kill(struct kecpuhp_reg *reg, bool in_pass)
+{
+	lockdep_assert_held(&kecpuhp_regs_mutex);
+	kecpuhp_handle_put(reg);
+	if (in_pass) {
+		reg->bits |= KECPUHP_REG_DEAD;
+		kecpuhp_regs_reap = true;
+		return;
+	}
+	list_del_rcu(&reg->node);
+	kvfree_rcu_mightsleep(reg);
+}
+
 /* Deregister @handle with the registration lock held by this task. */
 static void kecpuhp_deregister_locked(PVOID handle, unsigned long caller, bool in_pass)
 {
-	unsigned long id = (unsigned long)handle;
-	struct kecpuhp_reg *reg = NULL;
+	struct kecpuhp_reg *reg;
+	bool in_range;
 
-	if (id <= U32_MAX)
-		reg = xa_load(&kecpuhp_handles, id);
-	if (!reg && id <= U32_MAX) {
-		kecpuhp_misuse(caller, "%s: unknown or already deregistered handle %lu; ignored",
-			       "KeDeregisterProcessorChangeCallback", id);
+	reg = kecpuhp_handle_lookup((unsigned long)handle, &in_range);
+	if (reg) {
+		kecpuhp_reg_kill(reg, in_pass);
 		return;
 	}
-	if (!reg) {
-		/* Not a handle kecpuhp ever gave out: hash it like any pointer. */
+	if (in_range)
+		kecpuhp_misuse(caller, "%s: unknown or already deregistered handle %#lx; ignored",
+			       "KeDeregisterProcessorChangeCallback", (unsigned long)handle);
+	else
+		/* Never a handle kecpuhp gave out: hash it like any pointer. */
 		kecpuhp_misuse(caller, "%s: invalid handle %p; ignored",
 			       "KeDeregisterProcessorChangeCallback", handle);
-		return;
-	}
-	kecpuhp_reg_kill(reg, in_pass);
 }
 
 /**
@@ -336,8 +315,8 @@ void KeDeregisterProcessorChangeCallback(PVOID CallbackHandle)
 		return;
 	}
 	if (kecpuhp_atomic_context()) {
-		kecpuhp_misuse(caller, "%s: called from atomic context; handle %lu stays",
-			       __func__, (unsigned long)CallbackHandle);
+		kecpuhp_misuse(caller, "%s: called from atomic context; handle %p stays",
+			       __func__, CallbackHandle);
 		return;
 	}
 	if (kecpuhp_in_callback()) {
@@ -397,9 +376,9 @@ static int kecpuhp_module_going(struct notifier_block *nb, unsigned long action,
 	list_for_each_entry_safe(reg, tmp, &kecpuhp_regs, node) {
 		if (!kecpuhp_reg_live(reg) || !kecpuhp_reg_owned_by(reg, mod))
 			continue;
-		pr_err("module %s unloaded without deregistering processor-change callback %ps registered by %s (handle %u); deregistered on its behalf\n",
+		pr_err("module %s unloaded without deregistering processor-change callback %ps registered by %s (handle %#lx); deregistered on its behalf\n",
 		       mod->name, reg->fn, reg->owner ? reg->owner->name : "an unknown caller",
-		       reg->id);
+		       kecpuhp_handle_of(reg));
 		kecpuhp_reg_kill(reg, false);
 	}
 	kecpuhp_regs_unlock();
@@ -416,10 +395,10 @@ void __exit kecpuhp_registry_exit(void)
 	struct kecpuhp_reg *reg, *tmp;
 
 	list_for_each_entry_safe(reg, tmp, &kecpuhp_regs, node) {
-		pr_err("registration %u (%ps) left at unload; freed\n",
-		       reg->id, reg->fn);
+		pr_err("registration %#lx (%ps) left at unload; freed\n",
+		       kecpuhp_handle_of(reg), reg->fn);
 		list_del_rcu(&reg->node);
 		kvfree_rcu_mightsleep(reg);
 	}
-	xa_destroy(&kecpuhp_handles);
+	kecpuhp_handles_exit();
 }
