@@ -78,6 +78,7 @@ static int stress_fail_state, stress_fail_online_state;
 static int stress_shim_prepare = -1;	/* the shim's prepare state */
 static int stress_parked = -1;		/* the CPU parked after Start */
 static bool stress_parking;		/* a park was asked for and may hold */
+static int stress_unparking = -1;	/* the parked CPU being onlined */
 static unsigned long stress_deadline;
 
 static bool stress_chance(unsigned int percent)
@@ -346,9 +347,16 @@ static int stress_fail_prepare(unsigned int cpu)
 	return stress_chance(fail_percent) ? -EIO : 0;
 }
 
-/* And after its Complete: this online state comes after the shim's. */
+/*
+ * And after its Complete: this online state comes after the shim's. Not
+ * for an online that continues a parked add: Linux 6.12 would roll it back
+ * only to the parked state, past RCU's prepare state, and the CPU's next
+ * online then queues RCU callbacks on a disabled list (a WARN in RCU).
+ */
 static int stress_fail_online(unsigned int cpu)
 {
+	if ((int)cpu == READ_ONCE(stress_unparking))
+		return 0;
 	return stress_chance(fail_online_percent) ? -EIO : 0;
 }
 
@@ -408,10 +416,13 @@ static void stress_find_shim_state(void)
 static bool stress_park_step(unsigned int cpu)
 {
 	if (stress_parked >= 0 && stress_chance(30)) {
-		if (stress_chance(50))
+		if (stress_chance(50)) {
+			WRITE_ONCE(stress_unparking, stress_parked);
 			add_cpu(stress_parked);
-		else
+			WRITE_ONCE(stress_unparking, -1);
+		} else {
 			stress_set_target(stress_parked, CPUHP_OFFLINE);
+		}
 		stress_parked = -1;
 		WRITE_ONCE(stress_parking, false);
 		return true;
@@ -444,7 +455,10 @@ static int stress_hotplug(void *unused)
 		} else if (cpu_online(cpu)) {
 			ret = remove_cpu(cpu);
 		} else {
+			if (cpu == stress_parked)
+				WRITE_ONCE(stress_unparking, cpu);
 			ret = add_cpu(cpu);
+			WRITE_ONCE(stress_unparking, -1);
 			if (cpu == stress_parked) {
 				stress_parked = -1;
 				WRITE_ONCE(stress_parking, false);
