@@ -5,6 +5,9 @@
  *   notify.c    the notification sequencing: cpuhp callbacks, replays
  *   procnum.c   the processor numbering and the index/group queries
  *   debugfs.c   the debug surface
+ *   affinity.c  affinity of the current thread (KeSetSystemGroupAffinityThread...)
+ *   dpc.c       DPC objects, the per-CPU DPC queues and threads
+ *   gencall.c   KeIpiGenericCall() and KeGenericCallDpc()
  *   main.c      module init/exit: the cpuhp states and the module notifier
  */
 #ifndef _KECPUHP_INTERNAL_H
@@ -66,5 +69,18 @@ PROCESSOR_NUMBER kecpuhp_index_number(u32 index);
 /* debugfs.c */
 void kecpuhp_debugfs_init(int prepare_state, int online_state);
 void kecpuhp_debugfs_exit(void);
+
+/* Running code on a processor (issue 11): affinity.c, dpc.c, gencall.c. */
+bool kecpuhp_affinity_drop_current(void *fn);
+void kecpuhp_affinity_exit(void);
+u32 kecpuhp_processor_id(u32 index);
+int kecpuhp_dpc_init(void);
+void kecpuhp_dpc_exit(void);
+extern struct notifier_block kecpuhp_dpc_module_nb;
+bool kecpuhp_dpc_cpu_ready(unsigned int cpu);
+bool kecpuhp_dpc_in_thread(void);
+void kecpuhp_dpc_init_internal(PKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID context);
+bool kecpuhp_dpc_queue_on(PKDPC dpc, unsigned int cpu, PVOID a1, PVOID a2);
+/* end of issue 11 */
 
 #endif /* _KECPUHP_INTERNAL_H */

@@ -56,21 +56,34 @@ static int __init kecpuhp_init(void)
 {
 	int ret;
 
+	/* DPC queues first: their online state must precede Complete's. */
+	ret = kecpuhp_dpc_init();
+	if (ret)
+		return ret;
 	ret = kecpuhp_cpuhp_init();
 	if (ret) {
 		pr_err("kecpuhp: cannot install the cpuhp states: %d\n", ret);
-		return ret;
+		goto out_dpc;
 	}
 	ret = register_module_notifier(&kecpuhp_module_nb);
+	if (ret)
+		goto out_cpuhp;
+	ret = register_module_notifier(&kecpuhp_dpc_module_nb);
 	if (ret) {
-		kecpuhp_cpuhp_exit();
-		return ret;
+		unregister_module_notifier(&kecpuhp_module_nb);
+		goto out_cpuhp;
 	}
 	kecpuhp_debugfs_init(kecpuhp_prepare_state, kecpuhp_online_state);
 	pr_info("kecpuhp: %u processors active of %u possible (cpuhp states %d, %d)\n",
 		kecpuhp_active_count(), num_possible_cpus(),
 		kecpuhp_prepare_state, kecpuhp_online_state);
 	return 0;
+
+out_cpuhp:
+	kecpuhp_cpuhp_exit();
+out_dpc:
+	kecpuhp_dpc_exit();
+	return ret;
 }
 
 static void __exit kecpuhp_exit(void)
@@ -79,6 +92,9 @@ static void __exit kecpuhp_exit(void)
 	unregister_module_notifier(&kecpuhp_module_nb);
 	kecpuhp_cpuhp_exit();
 	kecpuhp_registry_exit();
+	unregister_module_notifier(&kecpuhp_dpc_module_nb);
+	kecpuhp_dpc_exit();
+	kecpuhp_affinity_exit();
 }
 
 module_init(kecpuhp_init);
