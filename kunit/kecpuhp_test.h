@@ -93,5 +93,7 @@ extern struct kunit_suite kecpuhp_add_existing_suite;
 extern struct kunit_suite kecpuhp_misuse_suite;
 extern struct kunit_suite kecpuhp_hotadd_suite;
 extern struct kunit_suite kecpuhp_lifecycle_suite;
+extern struct kunit_suite kecpuhp_run_suite;		/* run_test.c */
+extern struct kunit_suite kecpuhp_run_hotadd_suite;
 
 #endif /* _KECPUHP_TEST_H */
