@@ -31,11 +31,18 @@ check "CPU2 hot-added (present, offline)" hotadd 2
 run cat $C/cpu2/online
 run "echo 1 > $C/cpu2/online"
 sleep 1
-echo "What the driver received (state, NtNumber, group/number, Linux CPU, the CPU it ran on):"
+echo "What the driver received (state, NtNumber, group/number), and the work it did"
+echo "in Complete with Windows calls only: its thread's group affinity switched to"
+echo "ProcNumber, a DPC targeted at it, and KeGenericCallDpc over every processor:"
 driver_log
-check "Start then Complete for index 2, Complete on CPU2" sh -c \
-	"grep -q 'Start index=2 group=0 number=2 cpu=2' /tmp/log &&
-	 grep -q 'Complete index=2 group=0 number=2 cpu=2 on=2' /tmp/log"
+check "Start then Complete for index 2" sh -c \
+	"grep -q 'Start index=2 group=0 number=2 ' /tmp/log &&
+	 grep -q 'Complete index=2 group=0 number=2 status=0x00000000' /tmp/log"
+check "Complete ran work on CPU2 by affinity and by a targeted DPC" sh -c \
+	"grep -q 'work for index=2 ran on cpu=2 (index 2' /tmp/log &&
+	 grep -q 'DPC for index=2 ran on cpu=2 (index 2)' /tmp/log"
+check "KeGenericCallDpc in Complete included the new processor, barrier TRUE once" \
+	grep -q 'KeGenericCallDpc ran on 3 processors (index 2 among them: yes), barrier TRUE on 1' /tmp/log
 echo "kecpuhp's view:"
 run cat $D/processors
 run cat $D/registrations
@@ -50,7 +57,7 @@ sleep 1
 driver_log
 check "online refused, CPU3 still offline" test "$(cat $C/cpu3/online)" = 0
 check "Failure delivered for index 3 with the veto status" \
-	grep -q 'Failure index=3 group=0 number=3 cpu=3 .*status=0xc000009a' /tmp/log
+	grep -q 'Failure index=3 group=0 number=3 .*status=0xc000009a' /tmp/log
 check "kecpuhp named the vetoing callback" grep -q 'vetoed by sample_processor_change' /tmp/log
 run cat $D/processors
 
