@@ -33,10 +33,12 @@ static int run_init(struct kunit *test)
 	return 0;
 }
 
-/* The cleanup of every case: back to the user affinity, nothing queued. */
+/*
+ * The cleanup of every case: nothing left queued. (It runs in a thread of
+ * its own, so a case that pins itself reverts before it ends.)
+ */
 static void run_exit(struct kunit *test)
 {
-	KeRevertToUserAffinityThread();
 	KeFlushQueuedDpcs();
 	test_exit(test);
 }
@@ -534,6 +536,7 @@ static void dpc_insert_remove_rules(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&r->runs), 1);
 	KUNIT_EXPECT_PTR_EQ(test, r->a1, (PVOID)3);
 	KUNIT_EXPECT_FALSE(test, KeRemoveQueueDpc(&r->dpc));
+	KeRevertToUserAffinityThread();
 }
 
 /* HighImportance goes to the head of the queue, the others to the tail. */
@@ -563,6 +566,7 @@ static void dpc_importance_order(struct kunit *test)
 	KeFlushQueuedDpcs();
 	for (i = 0; i < 4; i++)
 		KUNIT_EXPECT_EQ_MSG(test, r[i]->order, want[i], "DPC %d", i);
+	KeRevertToUserAffinityThread();
 }
 
 struct run_requeue {
@@ -693,6 +697,7 @@ static void dpc_target_goes_offline(struct kunit *test)
 	KeFlushQueuedDpcs();
 	KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&r->runs), 1);
+	KeRevertToUserAffinityThread();
 }
 
 /* NULL, uninitialised and bad arguments: reported, refused, nothing runs. */
@@ -765,6 +770,7 @@ static void dpc_reinit_queued_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, r->index, b);
 	KUNIT_EXPECT_TRUE(test, run_log_has("dpc_reinit_queued_refused",
 					    "is queued; not initialised again"));
+	KeRevertToUserAffinityThread();
 }
 
 #define RACE_DPCS	4
@@ -915,6 +921,7 @@ static void dpc_module_unloaded_with_queued(struct kunit *test)
 	KeFlushQueuedDpcs();
 	KUNIT_EXPECT_TRUE(test, run_log_has("kecpuhp_fixture unloaded with DPC",
 					    "fixture_dpc_routine"));
+	KeRevertToUserAffinityThread();
 }
 
 /* ---- generic calls ---- */
