@@ -176,24 +176,46 @@ static bool kecpuhp_dpc_needs_kick(struct kecpuhp_dpc_queue *q)
 	return !q->head.Next && !q->busy;
 }
 
-/* An open queue to run a misdirected DPC on: this CPU's if it can. Locked on return. */
-static struct kecpuhp_dpc_queue *kecpuhp_dpc_fallback(void)
-{
-	struct kecpuhp_dpc_queue *q = this_cpu_ptr(&kecpuhp_dpc_queues);
-	unsigned int cpu;
+enum { KECPUHP_DPC_CLOSED = -1, KECPUHP_DPC_ALREADY = 0, KECPUHP_DPC_QUEUED = 1 };
 
-	raw_spin_lock(&q->lock);
-	if (q->open)
-		return q;
-	raw_spin_unlock(&q->lock);
-	for_each_online_cpu(cpu) {
-		q = per_cpu_ptr(&kecpuhp_dpc_queues, cpu);
-		raw_spin_lock(&q->lock);
-		if (q->open)
-			return q;
-		raw_spin_unlock(&q->lock);
+/* Queue @dpc on @q if @q is open; wake its thread if it may sleep. */
+static int kecpuhp_dpc_try(struct kecpuhp_dpc_queue *q, PKDPC dpc, PVOID a1, PVOID a2)
+{
+	int ret = KECPUHP_DPC_CLOSED;
+	unsigned long flags;
+	bool kick = false;
+
+	raw_spin_lock_irqsave(&q->lock, flags);
+	if (q->open) {
+		kick = kecpuhp_dpc_needs_kick(q);
+		ret = kecpuhp_dpc_enqueue(q, dpc, a1, a2) ? KECPUHP_DPC_QUEUED :
+							    KECPUHP_DPC_ALREADY;
 	}
-	return NULL;
+	raw_spin_unlock_irqrestore(&q->lock, flags);
+	if (ret == KECPUHP_DPC_QUEUED && kick)
+		kecpuhp_dpc_kick(q);
+	return ret;
+}
+
+/* Queue a misdirected DPC on an open queue: this CPU's if it can. */
+static int kecpuhp_dpc_fallback(PKDPC dpc, PVOID a1, PVOID a2, unsigned int *ran_on)
+{
+	unsigned int cpu = raw_smp_processor_id();
+	int ret;
+
+	ret = kecpuhp_dpc_try(per_cpu_ptr(&kecpuhp_dpc_queues, cpu), dpc, a1, a2);
+	if (ret != KECPUHP_DPC_CLOSED) {
+		*ran_on = cpu;
+		return ret;
+	}
+	for_each_online_cpu(cpu) {
+		ret = kecpuhp_dpc_try(per_cpu_ptr(&kecpuhp_dpc_queues, cpu), dpc, a1, a2);
+		if (ret != KECPUHP_DPC_CLOSED) {
+			*ran_on = cpu;
+			return ret;
+		}
+	}
+	return KECPUHP_DPC_CLOSED;
 }
 
 /**
@@ -225,19 +247,8 @@ bool kecpuhp_dpc_cpu_ready(unsigned int cpu)
  */
 bool kecpuhp_dpc_queue_on(PKDPC dpc, unsigned int cpu, PVOID a1, PVOID a2)
 {
-	struct kecpuhp_dpc_queue *q = per_cpu_ptr(&kecpuhp_dpc_queues, cpu);
-	unsigned long flags;
-	bool ok = false, kick = false;
-
-	raw_spin_lock_irqsave(&q->lock, flags);
-	if (q->open) {
-		kick = kecpuhp_dpc_needs_kick(q);
-		ok = kecpuhp_dpc_enqueue(q, dpc, a1, a2);
-	}
-	raw_spin_unlock_irqrestore(&q->lock, flags);
-	if (ok && kick)
-		kecpuhp_dpc_kick(q);
-	return ok;
+	return kecpuhp_dpc_try(per_cpu_ptr(&kecpuhp_dpc_queues, cpu), dpc, a1, a2) ==
+	       KECPUHP_DPC_QUEUED;
 }
 
 /**
@@ -417,45 +428,31 @@ EXPORT_SYMBOL_GPL(KeSetImportanceDpc);
 BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2)
 {
 	void *caller = (void *)_RET_IP_;
-	struct kecpuhp_dpc_queue *q = NULL;
-	bool ok = false, kick = false;
-	int cpu, target_cpu = -1;
-	unsigned long flags;
+	int ret = KECPUHP_DPC_CLOSED, cpu;
+	unsigned int ran_on;
 	USHORT target;
 
 	if (!kecpuhp_dpc_check(Dpc, caller, __func__))
 		return FALSE;
 	target = READ_ONCE(Dpc->Number);
-	local_irq_save(flags);
+	/* No target: this processor, which cannot change under us meanwhile. */
+	preempt_disable();
 	cpu = target ? kecpuhp_index_to_cpu(target - 1) : smp_processor_id();
-	if (cpu >= 0) {
-		q = per_cpu_ptr(&kecpuhp_dpc_queues, cpu);
-		raw_spin_lock(&q->lock);
-		if (!q->open) {
-			raw_spin_unlock(&q->lock);
-			q = NULL;
-		}
+	if (cpu >= 0)
+		ret = kecpuhp_dpc_try(per_cpu_ptr(&kecpuhp_dpc_queues, cpu), Dpc,
+				      SystemArgument1, SystemArgument2);
+	if (ret == KECPUHP_DPC_CLOSED) {
+		ret = kecpuhp_dpc_fallback(Dpc, SystemArgument1, SystemArgument2, &ran_on);
+		if (ret == KECPUHP_DPC_QUEUED)
+			kecpuhp_dpc_err(caller, __func__, "DPC %ps aimed at processor %u (CPU%d), which does not run DPCs now (offline); it runs on processor %u instead",
+					Dpc->DeferredRoutine, target ? target - 1 : 0, cpu,
+					kecpuhp_cpu_to_index(ran_on));
+		else if (ret == KECPUHP_DPC_CLOSED)
+			kecpuhp_dpc_err(caller, __func__, "DPC %ps: no processor runs DPCs; not queued",
+					Dpc->DeferredRoutine);
 	}
-	if (!q) {
-		target_cpu = cpu;
-		q = kecpuhp_dpc_fallback();
-	}
-	if (q) {
-		kick = kecpuhp_dpc_needs_kick(q);
-		ok = kecpuhp_dpc_enqueue(q, Dpc, SystemArgument1, SystemArgument2);
-		raw_spin_unlock(&q->lock);
-	}
-	local_irq_restore(flags);
-	if (ok && kick)
-		kecpuhp_dpc_kick(q);
-	if (ok && target_cpu != -1)
-		kecpuhp_dpc_err(caller, __func__, "DPC %ps aimed at processor %u (CPU%d), which does not run DPCs now (offline); it runs on processor %u instead",
-				Dpc->DeferredRoutine, target - 1, target_cpu,
-				kecpuhp_cpu_to_index(q->cpu));
-	else if (!q)
-		kecpuhp_dpc_err(caller, __func__, "DPC %ps: no processor runs DPCs; not queued",
-				Dpc->DeferredRoutine);
-	return ok;
+	preempt_enable();
+	return ret == KECPUHP_DPC_QUEUED;
 }
 EXPORT_SYMBOL_GPL(KeInsertQueueDpc);
 
