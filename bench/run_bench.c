@@ -5,15 +5,19 @@
  *  - affinity switch to another processor and revert:
  *    KeSetSystemGroupAffinityThread() + KeRevertToUserGroupAffinityThread()
  *    vs two set_cpus_allowed_ptr();
- *  - KeIpiGenericCall() vs on_each_cpu() (a trivial worker);
+ *  - KeIpiGenericCall() vs on_each_cpu() with the same rendezvous in the
+ *    worker (the Linux way to get Windows' "all at once"), and vs a plain
+ *    on_each_cpu(), whose workers need not overlap;
  *  - DPC insert-to-run latency on another processor: KeInsertQueueDpc() to
  *    the routine running, vs wake_up_process() of a bound SCHED_FIFO
  *    kthread to it running.
  * Each repetition times a batch and takes its mean; the row gives the
- * median, minimum and maximum over the repetitions, in ns.
+ * median, minimum and maximum over the repetitions, in ns. DPC samples
+ * are spaced out so that both threads are asleep when woken.
  */
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
+#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/sched.h>
@@ -133,29 +137,58 @@ static void run_ipi_native_fn(void *info)
 	WRITE_ONCE(run_sink, run_sink + 1);
 }
 
+/* The native worker with the rendezvous KeIpiGenericCall() does. */
+struct run_rendezvous {
+	atomic_t arrived;
+	unsigned int n;
+};
+
+static void run_ipi_rendezvous_fn(void *info)
+{
+	struct run_rendezvous *r = info;
+
+	atomic_inc(&r->arrived);
+	while (atomic_read(&r->arrived) < r->n)
+		cpu_relax();
+	WRITE_ONCE(run_sink, run_sink + 1);
+}
+
 static ULONG_PTR run_ipi_ke_fn(ULONG_PTR arg)
 {
 	WRITE_ONCE(run_sink, run_sink + 1);
 	return arg;
 }
 
-static void run_bench_ipi(u64 *nat, u64 *ke, unsigned int reps)
+static void run_bench_ipi(u64 *nat, u64 *ke, u64 *plain, unsigned int reps)
 {
+	struct run_rendezvous rv;
 	unsigned int r, i;
 	u64 t;
 
 	for (r = 0; r < reps; r++) {
 		t = ktime_get_ns();
-		for (i = 0; i < RUN_IPI_BATCH; i++)
-			on_each_cpu(run_ipi_native_fn, NULL, 1);
+		for (i = 0; i < RUN_IPI_BATCH; i++) {
+			cpus_read_lock();
+			atomic_set(&rv.arrived, 0);
+			rv.n = num_online_cpus();
+			on_each_cpu(run_ipi_rendezvous_fn, &rv, 1);
+			cpus_read_unlock();
+		}
 		nat[r] = div_u64(ktime_get_ns() - t, RUN_IPI_BATCH);
 		t = ktime_get_ns();
 		for (i = 0; i < RUN_IPI_BATCH; i++)
 			KeIpiGenericCall(run_ipi_ke_fn, 0);
 		ke[r] = div_u64(ktime_get_ns() - t, RUN_IPI_BATCH);
+		t = ktime_get_ns();
+		for (i = 0; i < RUN_IPI_BATCH; i++)
+			on_each_cpu(run_ipi_native_fn, NULL, 1);
+		plain[r] = div_u64(ktime_get_ns() - t, RUN_IPI_BATCH);
 	}
+	memcpy(nat + RUN_MAX_REPS, ke, reps * sizeof(*ke));
 	run_row("KeIpiGenericCall", nat, ke, reps,
-		"vs on_each_cpu(wait=1); kecpuhp adds a rendezvous so the workers start together");
+		"vs cpus_read_lock + on_each_cpu(wait=1) with the same rendezvous in the worker");
+	run_row("KeIpiGenericCall vs plain on_each_cpu", plain, nat + RUN_MAX_REPS, reps,
+		"vs on_each_cpu(wait=1) whose workers need not run at the same time");
 }
 
 /* The native side of the DPC row: a bound SCHED_FIFO thread, woken. */
@@ -230,6 +263,7 @@ static void run_bench_dpc(u64 *nat, u64 *ke, unsigned int reps, int there)
 	KeSetTargetProcessorDpcEx(dpc, &pn);
 	for (r = 0; r < reps; r++) {
 		for (sum = 0, i = 0; i < RUN_DPC_BATCH; i++) {
+			udelay(30);
 			w->done = false;
 			t0 = ktime_get_ns();
 			WRITE_ONCE(w->go, true);
@@ -238,6 +272,7 @@ static void run_bench_dpc(u64 *nat, u64 *ke, unsigned int reps, int there)
 		}
 		nat[r] = div_u64(sum, RUN_DPC_BATCH);
 		for (sum = 0, i = 0; i < RUN_DPC_BATCH; i++) {
+			udelay(30);
 			w->done = false;
 			t0 = ktime_get_ns();
 			KeInsertQueueDpc(dpc, NULL, NULL);
@@ -269,15 +304,15 @@ void bench_run_calls(unsigned int reps)
 		pr_info("kecpuhp_bench: fewer than two online processors; no run rows\n");
 		return;
 	}
-	nat = kcalloc(2 * RUN_MAX_REPS, sizeof(*nat), GFP_KERNEL);
+	nat = kcalloc(4 * RUN_MAX_REPS, sizeof(*nat), GFP_KERNEL);
 	if (!nat || !alloc_cpumask_var(&saved, GFP_KERNEL)) {
 		kfree(nat);
 		return;
 	}
 	cpumask_copy(saved, &current->cpus_mask);
-	ke = nat + RUN_MAX_REPS;
+	ke = nat + 2 * RUN_MAX_REPS;
 	run_bench_affinity(nat, ke, reps, here, there);
-	run_bench_ipi(nat, ke, reps);
+	run_bench_ipi(nat, ke, ke + RUN_MAX_REPS, reps);
 	run_bench_dpc(nat, ke, reps, there);
 	set_cpus_allowed_ptr(current, saved);
 	free_cpumask_var(saved);
