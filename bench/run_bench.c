@@ -263,7 +263,7 @@ static void run_bench_dpc(u64 *nat, u64 *ke, unsigned int reps, int there)
 	KeSetTargetProcessorDpcEx(dpc, &pn);
 	for (r = 0; r < reps; r++) {
 		for (sum = 0, i = 0; i < RUN_DPC_BATCH; i++) {
-			udelay(30);
+			usleep_range(30, 50);
 			w->done = false;
 			t0 = ktime_get_ns();
 			WRITE_ONCE(w->go, true);
@@ -272,7 +272,7 @@ static void run_bench_dpc(u64 *nat, u64 *ke, unsigned int reps, int there)
 		}
 		nat[r] = div_u64(sum, RUN_DPC_BATCH);
 		for (sum = 0, i = 0; i < RUN_DPC_BATCH; i++) {
-			udelay(30);
+			usleep_range(30, 50);
 			w->done = false;
 			t0 = ktime_get_ns();
 			KeInsertQueueDpc(dpc, NULL, NULL);
