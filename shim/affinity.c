@@ -30,6 +30,8 @@
  * run on a CPU that is online but not yet active, so the processor being
  * added can be reached from its Complete notification.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/export.h>
@@ -58,7 +60,7 @@ static DEFINE_HASHTABLE(kecpuhp_affinities, KECPUHP_AFFINITY_BITS);
 static DEFINE_SPINLOCK(kecpuhp_affinity_lock);
 
 #define kecpuhp_affinity_err(caller, api, fmt, ...) \
-	pr_err_ratelimited("kecpuhp: %pS: %s: " fmt "\n", caller, api, ##__VA_ARGS__)
+	pr_err_ratelimited("%pS: %s: " fmt "\n", caller, api, ##__VA_ARGS__)
 
 static struct kecpuhp_affinity *kecpuhp_affinity_find(struct task_struct *task)
 {
@@ -106,7 +108,7 @@ static void kecpuhp_affinity_insert(struct kecpuhp_affinity *new)
 	spin_unlock(&kecpuhp_affinity_lock);
 
 	hlist_for_each_entry_safe(rec, tmp, &dead, node) {
-		pr_err_ratelimited("kecpuhp: thread %s/%d exited with a system affinity (group %u mask 0x%lx) it never reverted; forgotten\n",
+		pr_err_ratelimited("thread %s/%d exited with a system affinity (group %u mask 0x%lx) it never reverted; forgotten\n",
 				   rec->task->comm, task_pid_nr(rec->task), rec->sys.Group,
 				   rec->sys.Mask);
 		kecpuhp_affinity_free(rec);
@@ -396,7 +398,7 @@ bool kecpuhp_affinity_drop_current(void *fn)
 
 	if (!rec)
 		return false;
-	pr_err_ratelimited("kecpuhp: %ps returned with a system affinity set (group %u mask 0x%lx); forgotten\n",
+	pr_err_ratelimited("%ps returned with a system affinity set (group %u mask 0x%lx); forgotten\n",
 			   fn, rec->sys.Group, rec->sys.Mask);
 	kecpuhp_affinity_remove(rec);
 	kecpuhp_affinity_free(rec);
@@ -432,7 +434,7 @@ void kecpuhp_affinity_exit(void)
 	int bkt;
 
 	hash_for_each_safe(kecpuhp_affinities, bkt, tmp, rec, node) {
-		pr_err("kecpuhp: thread %s/%d still had a system affinity at unload; forgotten\n",
+		pr_err("thread %s/%d still had a system affinity at unload; forgotten\n",
 		       rec->task->comm, task_pid_nr(rec->task));
 		hash_del(&rec->node);
 		kecpuhp_affinity_free(rec);

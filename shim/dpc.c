@@ -31,6 +31,8 @@
  * module notifier, which costs an unrelated unload one atomic read when no
  * DPC is queued or running anywhere.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/cpu.h>
@@ -77,7 +79,7 @@ static DEFINE_MUTEX(kecpuhp_dpc_flush_mutex);
 static int kecpuhp_dpc_state;
 
 #define kecpuhp_dpc_err(caller, api, fmt, ...) \
-	pr_err_ratelimited("kecpuhp: %pS: %s: " fmt "\n", caller, api, ##__VA_ARGS__)
+	pr_err_ratelimited("%pS: %s: " fmt "\n", caller, api, ##__VA_ARGS__)
 
 static PKDPC kecpuhp_dpc_of(PSINGLE_LIST_ENTRY e)
 {
@@ -706,13 +708,13 @@ static void kecpuhp_dpc_purge(struct kecpuhp_dpc_queue *q, struct module *mod)
 	raw_spin_unlock_irq(&q->lock);
 
 	for (i = 0; i < min_t(unsigned int, n, ARRAY_SIZE(gone)); i++)
-		pr_err("kecpuhp: module %s unloaded with DPC %ps queued on CPU%u; removed, it will not run\n",
+		pr_err("module %s unloaded with DPC %ps queued on CPU%u; removed, it will not run\n",
 		       mod->name, gone[i], q->cpu);
 	if (n > ARRAY_SIZE(gone))
-		pr_err("kecpuhp: module %s: %u more DPCs removed from CPU%u\n", mod->name,
+		pr_err("module %s: %u more DPCs removed from CPU%u\n", mod->name,
 		       n - (unsigned int)ARRAY_SIZE(gone), q->cpu);
 	if (running) {
-		pr_err("kecpuhp: module %s unloaded while its DPC runs on CPU%u; waiting for it\n",
+		pr_err("module %s unloaded while its DPC runs on CPU%u; waiting for it\n",
 		       mod->name, q->cpu);
 		kecpuhp_dpc_wait_idle(q);
 	}

@@ -34,6 +34,8 @@
  * sleep on the lock; disabling preemption already keeps every CPU it calls
  * online until it returns.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/cpu.h>
@@ -51,7 +53,7 @@
 #include "internal.h"
 
 #define kecpuhp_gencall_err(caller, api, fmt, ...) \
-	pr_err_ratelimited("kecpuhp: %pS: %s: " fmt "\n", caller, api, ##__VA_ARGS__)
+	pr_err_ratelimited("%pS: %s: " fmt "\n", caller, api, ##__VA_ARGS__)
 
 /* Fill @mask with the active processors; see the top comment. */
 static void kecpuhp_active_cpus(struct cpumask *mask)
