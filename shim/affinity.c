@@ -405,27 +405,6 @@ bool kecpuhp_affinity_drop_current(void *fn)
 	return true;
 }
 
-/**
- * kecpuhp_processor_id - the hardware id of a processor, for ProcessorId
- * @index: a processor index
- *
- * Context: any, lock-free.
- * Return: the APIC id on x86 (cpu_physical_id() where the architecture has
- * one, the Linux CPU id elsewhere), or ~0 for an index that does not resolve.
- */
-u32 kecpuhp_processor_id(u32 index)
-{
-	int cpu = kecpuhp_index_to_cpu(index);
-
-	if (cpu < 0)
-		return ~0U;
-#ifdef cpu_physical_id
-	return cpu_physical_id(cpu);
-#else
-	return cpu;
-#endif
-}
-
 /* Unload: dependent modules are gone; report threads still in a Set. */
 void kecpuhp_affinity_exit(void)
 {

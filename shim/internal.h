@@ -95,7 +95,6 @@ void kecpuhp_debugfs_exit(void);
 /* Running code on a processor (issue 11): affinity.c, dpc.c, gencall.c. */
 bool kecpuhp_affinity_drop_current(void *fn);
 void kecpuhp_affinity_exit(void);
-u32 kecpuhp_processor_id(u32 index);
 int kecpuhp_dpc_init(void);
 void kecpuhp_dpc_exit(void);
 extern struct notifier_block kecpuhp_dpc_module_nb;

@@ -92,8 +92,8 @@ static_assert(sizeof(KDPC) == 8 * sizeof(void *));
  * the public 16-byte struct is unaffected; one that reads ProcessorId casts
  * the ChangeContext it is given to this type.
  */
-/* 1 once the shim passes the 20-byte context to every callback. */
-#define KECPUHP_CONTEXT_HAS_PROCESSOR_ID	0
+/* The shim passes the 20-byte context to every callback (shim/notify.c). */
+#define KECPUHP_CONTEXT_HAS_PROCESSOR_ID	1
 
 typedef struct _KECPUHP_PROCESSOR_CHANGE_NOTIFY_CONTEXT_EX {
 	ULONG State;			/* KE_PROCESSOR_CHANGE_NOTIFY_STATE */
