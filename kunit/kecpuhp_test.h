@@ -5,8 +5,9 @@
  *
  * The guest boots with maxcpus=2 of 10 vCPUs: CPUs 2-9 are new to kecpuhp.
  * A successful add uses one of them for good; a vetoed or failed add does
- * not, so most cases veto. Four adds succeed in the suites here (two in
- * hotadd_test.c, two in addpath_test.c), which leaves new CPUs to spare.
+ * not, so most cases veto. Five adds succeed in the suites here (two in
+ * hotadd_test.c, two in addpath_test.c, one in run_test.c), which leaves
+ * new CPUs to spare.
  *
  * Registrations made through test_register() and CPUs taken offline through
  * test_remove_cpu() are undone by test_exit(), the .exit of every suite, so
