@@ -37,6 +37,7 @@
 #include <linux/export.h>
 #include <linux/hardirq.h>
 #include <linux/hashtable.h>
+#include <linux/pid.h>
 #include <linux/printk.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
