@@ -100,6 +100,7 @@ static void kecpuhp_affinity_insert(struct kecpuhp_affinity *new)
 
 	spin_lock(&kecpuhp_affinity_lock);
 	hash_for_each_safe(kecpuhp_affinities, bkt, tmp, rec, node) {
+		/* Another task's flags, read racily: PF_EXITING is never cleared. */
 		if (!(READ_ONCE(rec->task->flags) & PF_EXITING))
 			continue;
 		hash_del(&rec->node);

@@ -232,6 +232,10 @@ static int kecpuhp_dpc_fallback(PKDPC dpc, PVOID a1, PVOID a2, unsigned int *ran
  */
 bool kecpuhp_dpc_cpu_ready(unsigned int cpu)
 {
+	/*
+	 * Lockless: written under the queue lock from the cpuhp callbacks, so
+	 * a caller holding the hotplug lock (or in a pass) reads a stable value.
+	 */
 	return READ_ONCE(per_cpu_ptr(&kecpuhp_dpc_queues, cpu)->open);
 }
 

@@ -234,6 +234,10 @@ EXPORT_SYMBOL_GPL(KeGenericCallDpc);
 static struct kecpuhp_dpc_call *kecpuhp_dpc_call_of(PVOID arg, size_t offset,
 						    void *caller, const char *api)
 {
+	/*
+	 * Set before the call's DPCs are queued (the queue lock orders it
+	 * before their routines run) and cleared after the last Done.
+	 */
 	struct kecpuhp_dpc_call *c = READ_ONCE(kecpuhp_dpc_call_current);
 
 	if (c && arg == (void *)c + offset)
