@@ -18,7 +18,6 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
-#include <linux/rculist.h>	/* registry.c walks the list under RCU */
 #include <kecpuhp/wdm.h>
 
 #define KECPUHP_NR_STATES	3	/* Start, Complete, Failure */
