@@ -31,6 +31,8 @@
 #include <linux/vmstat.h>
 #include <kecpuhp/wdm.h>
 
+#include "run_bench.h"
+
 static unsigned int reps = 21;
 module_param(reps, uint, 0444);
 MODULE_PARM_DESC(reps, "repetitions per measurement (median reported)");
@@ -377,6 +379,7 @@ static int __init bench_init(void)
 	bench_memory();
 	bench_scaling();
 	bench_queries();
+	bench_run_calls(reps);
 	pr_info("@@kecpuhp:bench-done@@\n");
 
 	cpuhp_remove_multi_state(bench_online_state);

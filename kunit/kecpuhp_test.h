@@ -5,10 +5,11 @@
  *
  * The guest boots with maxcpus=2 of 10 vCPUs: CPUs 2-9 are new to kecpuhp.
  * A successful add uses one of them for good; a vetoed or failed add does
- * not, so most cases veto. Four adds succeed in the suites here (two in
- * hotadd_test.c, two in addpath_test.c), and topology_test.c adds one CPU
- * of node 1 (make check boots two NUMA nodes of one 8-slot socket each:
- * CPUs 0-7 on node 0, 8-9 on node 1), which leaves new CPUs to spare.
+ * not, so most cases veto. Six adds succeed in the suites here (two in
+ * hotadd_test.c, two in addpath_test.c, one in run_test.c, and one CPU of
+ * node 1 in topology_test.c: make check boots two NUMA nodes of one 8-slot
+ * socket each, CPUs 0-7 on node 0 and 8-9 on node 1), which leaves two new
+ * CPUs to spare.
  *
  * Registrations made through test_register() and CPUs taken offline through
  * test_remove_cpu() are undone by test_exit(), the .exit of every suite, so
@@ -104,5 +105,7 @@ extern struct kunit_suite kecpuhp_lifecycle_suite;
 extern struct kunit_suite kecpuhp_addpath_suite;
 extern struct kunit_suite kecpuhp_topology_suite;
 extern struct kunit_suite kecpuhp_available_suite;
+extern struct kunit_suite kecpuhp_run_suite;		/* run_test.c */
+extern struct kunit_suite kecpuhp_run_hotadd_suite;
 
 #endif /* _KECPUHP_TEST_H */

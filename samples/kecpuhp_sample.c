@@ -5,9 +5,18 @@
  * It does what such drivers do (xenbus, VirtualBox): register with
  * KE_PROCESSOR_CHANGE_ADD_EXISTING so existing and future processors arrive
  * the same way; in Start, grow the per-processor array to NtNumber + 1, or
- * veto with STATUS_INSUFFICIENT_RESOURCES; after Complete, run per-processor
- * work on the new processor; on Failure, drop what Start prepared; on
- * unload, deregister first, then free.
+ * veto with STATUS_INSUFFICIENT_RESOURCES; in Complete, run per-processor
+ * work on the new processor the Windows way, with kecpuhp's calls only:
+ *  - switch the thread's group affinity to ProcNumber, read the processor's
+ *    APIC id there (HyperPlatform, ksm), revert;
+ *  - queue a DPC targeted at it and wait for it (xenbus, VirtualBox);
+ *  - KeGenericCallDpc() over every processor, with its barrier (hypervisors);
+ * on Failure, drop what Start prepared; on unload, deregister, flush the
+ * DPCs, then free.
+ *
+ * Waiting for the DPC uses a Linux completion: events, spin locks, pool,
+ * timers, Mm and Ps are not kecpuhp's, a port brings its own compatibility
+ * layer for those (a KEVENT would be a completion there too).
  *
  * veto_next=1 (module parameter, writable) makes it veto the next Start,
  * as if the allocation had failed.
@@ -19,17 +28,31 @@
  * going offline and coming back, reaches it through the Windows 11 24H2
  * available-CPUs callback, which logs what left or rejoined the set.
  */
+#include <linux/completion.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
-#include <linux/workqueue.h>
 #include <kecpuhp/wdm.h>
+#ifdef CONFIG_X86
+#include <asm/processor.h>
+#endif
 
 struct sample_processor {
 	ULONG index;
 	PROCESSOR_NUMBER number;
 	bool active;
-	struct work_struct work;
+	KDPC dpc;
+	struct completion dpc_done;
+	ULONG dpc_ran_on;
+	int dpc_cpu;
+};
+
+/* What one KeGenericCallDpc() saw. */
+struct sample_generic_call {
+	atomic_t processors;
+	atomic_t barrier_true;
+	ULONG wanted;
+	atomic_t wanted_seen;
 };
 
 static bool veto_next;
@@ -47,12 +70,36 @@ static const char *const sample_state_names[] = {
 	[KeProcessorAddFailureNotify] = "Failure",
 };
 
-static void sample_processor_work(struct work_struct *work)
+/* The processor's own view of its id: meaningful only when run on it. */
+static u32 sample_read_apic_id(void)
 {
-	struct sample_processor *p = container_of(work, struct sample_processor, work);
+#ifdef CONFIG_X86
+	return cpuid_ebx(1) >> 24;
+#else
+	return 0;
+#endif
+}
 
-	pr_info("kecpuhp_sample: work for index=%u ran on cpu=%d\n", p->index,
-		raw_smp_processor_id());
+static VOID sample_dpc_routine(PKDPC dpc, PVOID context, PVOID arg1, PVOID arg2)
+{
+	struct sample_processor *p = context;
+
+	p->dpc_ran_on = KeGetCurrentProcessorNumberEx(NULL);
+	p->dpc_cpu = raw_smp_processor_id();
+	complete(&p->dpc_done);
+}
+
+static VOID sample_generic_routine(PKDPC dpc, PVOID context, PVOID done, PVOID barrier)
+{
+	struct sample_generic_call *g = context;
+
+	atomic_inc(&g->processors);
+	if (KeGetCurrentProcessorNumberEx(NULL) == g->wanted)
+		atomic_inc(&g->wanted_seen);
+	/* every processor gets here before any goes on: TRUE on exactly one */
+	if (KeSignalCallDpcSynchronize(barrier))
+		atomic_inc(&g->barrier_true);
+	KeSignalCallDpcDone(done);
 }
 
 /* Start: make room for the new processor, like xenbus does. */
@@ -78,7 +125,13 @@ static NTSTATUS sample_processor_start(PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT chang
 		return STATUS_INSUFFICIENT_RESOURCES;
 	p->index = change->NtNumber;
 	p->number = change->ProcNumber;
-	INIT_WORK(&p->work, sample_processor_work);
+	init_completion(&p->dpc_done);
+	/* Aimed from Start, as eBPF for Windows does; it runs from Complete on. */
+	KeInitializeDpc(&p->dpc, sample_dpc_routine, p);
+	if (!NT_SUCCESS(KeSetTargetProcessorDpcEx(&p->dpc, &change->ProcNumber))) {
+		kfree(p);
+		return STATUS_INTERNAL_ERROR;
+	}
 	kfree(sample_processors[change->NtNumber]);
 	sample_processors[change->NtNumber] = p;
 	return STATUS_SUCCESS;
@@ -88,9 +141,37 @@ static NTSTATUS sample_processor_start(PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT chang
 static void sample_processor_complete(PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT change)
 {
 	struct sample_processor *p = sample_processors[change->NtNumber];
+	GROUP_AFFINITY affinity = {
+		.Mask = (KAFFINITY)1 << change->ProcNumber.Number,
+		.Group = change->ProcNumber.Group,
+	};
+	struct sample_generic_call g = { .wanted = change->NtNumber };
+	GROUP_AFFINITY previous;
+	ULONG here;
+	u32 apic;
 
 	p->active = true;
-	queue_work_on(kecpuhp_index_to_cpu(change->NtNumber), system_wq, &p->work);
+
+	/* 1. Run this thread on the new processor, read it there, come back. */
+	KeSetSystemGroupAffinityThread(&affinity, &previous);
+	here = KeGetCurrentProcessorNumberEx(NULL);
+	apic = sample_read_apic_id();
+	pr_info("kecpuhp_sample: work for index=%u ran on cpu=%d (index %u, APIC id %u) by thread affinity\n",
+		p->index, raw_smp_processor_id(), here, apic);
+	KeRevertToUserGroupAffinityThread(&previous);
+
+	/* 2. A DPC targeted at it (in Start), and a wait. */
+	reinit_completion(&p->dpc_done);
+	if (KeInsertQueueDpc(&p->dpc, NULL, NULL) &&
+	    wait_for_completion_timeout(&p->dpc_done, 5 * HZ))
+		pr_info("kecpuhp_sample: DPC for index=%u ran on cpu=%d (index %u)\n",
+			p->index, p->dpc_cpu, p->dpc_ran_on);
+
+	/* 3. Every processor at once, with the barrier. */
+	KeGenericCallDpc(sample_generic_routine, &g);
+	pr_info("kecpuhp_sample: KeGenericCallDpc ran on %d processors (index %u among them: %s), barrier TRUE on %d\n",
+		atomic_read(&g.processors), p->index,
+		atomic_read(&g.wanted_seen) ? "yes" : "no", atomic_read(&g.barrier_true));
 }
 
 /* Failure: undo Start; the vetoing driver may find nothing to undo. */
@@ -207,11 +288,9 @@ static VOID sample_processor_change(PVOID context,
 {
 	NTSTATUS status = STATUS_SUCCESS;
 
-	pr_info("kecpuhp_sample: %s index=%u group=%u number=%u cpu=%d on=%d status=0x%08x\n",
+	pr_info("kecpuhp_sample: %s index=%u group=%u number=%u status=0x%08x\n",
 		sample_state_names[change->State], change->NtNumber,
-		change->ProcNumber.Group, change->ProcNumber.Number,
-		kecpuhp_index_to_cpu(change->NtNumber), raw_smp_processor_id(),
-		change->Status);
+		change->ProcNumber.Group, change->ProcNumber.Number, change->Status);
 	mutex_lock(&sample_lock);
 	switch (change->State) {
 	case KeProcessorAddStartNotify:
@@ -235,11 +314,13 @@ static void sample_free_processors(void)
 {
 	ULONG i;
 
-	for (i = 0; i < sample_processor_count; i++) {
+	/* No DPC of ours may run into freed memory: unqueue, then wait. */
+	for (i = 0; i < sample_processor_count; i++)
 		if (sample_processors[i])
-			cancel_work_sync(&sample_processors[i]->work);
+			KeRemoveQueueDpc(&sample_processors[i]->dpc);
+	KeFlushQueuedDpcs();
+	for (i = 0; i < sample_processor_count; i++)
 		kfree(sample_processors[i]);
-	}
 	kfree(sample_processors);
 }
 

@@ -11,6 +11,9 @@
  *   topology.c   KeQueryLogicalProcessorRelationship, the NUMA node calls
  *   available.c  the available-CPUs API (and the cpuhp state it shares
  *                with the topology snapshot); affinity_ex.c KAFFINITY_EX
+ *   affinity.c   affinity of the current thread (KeSetSystemGroupAffinityThread...)
+ *   dpc.c        DPC objects, the per-CPU DPC queues and threads
+ *   gencall.c    KeIpiGenericCall() and KeGenericCallDpc()
  *   main.c       module init/exit: the cpuhp states and the module notifier
  */
 #ifndef _KECPUHP_INTERNAL_H
@@ -139,5 +142,16 @@ int kecpuhp_available_init(void);
 void kecpuhp_available_start(void);
 void kecpuhp_available_exit(void);
 /* --- end issue 13 --- */
+/* Running code on a processor (issue 11): affinity.c, dpc.c, gencall.c. */
+bool kecpuhp_affinity_drop_current(void *fn);
+void kecpuhp_affinity_exit(void);
+int kecpuhp_dpc_init(void);
+void kecpuhp_dpc_exit(void);
+extern struct notifier_block kecpuhp_dpc_module_nb;
+bool kecpuhp_dpc_cpu_ready(unsigned int cpu);
+bool kecpuhp_dpc_in_thread(void);
+void kecpuhp_dpc_init_internal(PKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID context);
+bool kecpuhp_dpc_queue_on(PKDPC dpc, unsigned int cpu, PVOID a1, PVOID a2);
+/* end of issue 11 */
 
 #endif /* _KECPUHP_INTERNAL_H */

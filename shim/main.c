@@ -62,20 +62,28 @@ static int __init kecpuhp_init(void)
 	ret = kecpuhp_add_thread_start();
 	if (ret)
 		return ret;
-	/* Its cpuhp state must come before the one that sends Complete. */
+	/* Their cpuhp states must come before the one that sends Complete. */
 	ret = kecpuhp_available_init();
 	if (ret) {
 		pr_err("cannot install the available-CPUs state: %d\n", ret);
 		goto out_thread;
 	}
+	ret = kecpuhp_dpc_init();
+	if (ret)
+		goto out_available;
 	ret = kecpuhp_cpuhp_init();
 	if (ret) {
 		pr_err("cannot install the cpuhp states: %d\n", ret);
-		goto out_available;
+		goto out_dpc;
 	}
 	ret = register_module_notifier(&kecpuhp_module_nb);
 	if (ret)
 		goto out_cpuhp;
+	ret = register_module_notifier(&kecpuhp_dpc_module_nb);
+	if (ret) {
+		unregister_module_notifier(&kecpuhp_module_nb);
+		goto out_cpuhp;
+	}
 	kecpuhp_available_start();
 	kecpuhp_debugfs_init(kecpuhp_prepare_state, kecpuhp_online_state);
 	pr_info("%u processors active of %u possible (cpuhp states %d, %d; add thread pid %d)\n",
@@ -85,6 +93,8 @@ static int __init kecpuhp_init(void)
 
 out_cpuhp:
 	kecpuhp_cpuhp_exit();
+out_dpc:
+	kecpuhp_dpc_exit();
 out_available:
 	kecpuhp_available_exit();
 out_thread:
@@ -100,6 +110,9 @@ static void __exit kecpuhp_exit(void)
 	kecpuhp_cpuhp_exit();
 	kecpuhp_add_thread_stop();
 	kecpuhp_registry_exit();
+	unregister_module_notifier(&kecpuhp_dpc_module_nb);
+	kecpuhp_dpc_exit();
+	kecpuhp_affinity_exit();
 }
 
 module_init(kecpuhp_init);

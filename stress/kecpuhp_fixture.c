@@ -29,6 +29,17 @@ static char last_result[8] = "none";
 module_param_string(last_result, last_result, sizeof(last_result), 0444);
 MODULE_PARM_DESC(last_result, "outcome of the last try_register");
 
+static int dpc_at = -1;
+module_param(dpc_at, int, 0444);
+MODULE_PARM_DESC(dpc_at, "queue a DPC for this processor index at load, never flush it");
+
+static KDPC fixture_dpc;
+
+static VOID fixture_dpc_routine(PKDPC dpc, PVOID ctx, PVOID a1, PVOID a2)
+{
+	atomic_inc(&fixture_calls);
+}
+
 static VOID fixture_callback(PVOID ctx, PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT cc, PNTSTATUS op)
 {
 	atomic_inc(&fixture_calls);
@@ -92,8 +103,17 @@ static int fixture_avail_leak(void)
 
 static int __init fixture_init(void)
 {
+	PROCESSOR_NUMBER pn;
+
 	if (leak && !KeRegisterProcessorChangeCallback(fixture_callback, NULL, 0))
 		return -ENOMEM;
+	if (dpc_at >= 0) {
+		KeInitializeDpc(&fixture_dpc, fixture_dpc_routine, NULL);
+		if (!NT_SUCCESS(KeGetProcessorNumberFromIndex(dpc_at, &pn)) ||
+		    !NT_SUCCESS(KeSetTargetProcessorDpcEx(&fixture_dpc, &pn)) ||
+		    !KeInsertQueueDpc(&fixture_dpc, NULL, NULL))
+			return -EINVAL;
+	}
 	if (avail_leak)
 		return fixture_avail_leak();
 	return 0;
@@ -101,7 +121,7 @@ static int __init fixture_init(void)
 
 static void __exit fixture_exit(void)
 {
-	/* With leak=1, the registration is deliberately left behind. */
+	/* With leak=1 or dpc_at, the registration or DPC is deliberately left behind. */
 }
 
 module_init(fixture_init);

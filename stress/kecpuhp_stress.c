@@ -25,6 +25,10 @@
  * some unregistering themselves from inside the callback; every call
  * must come in process context, before Unregister returned, and see an
  * even sequence number and a set that agrees with its count.
+ * A further thread (run=1) runs code on processors during all that: DPCs
+ * aimed at random processors, removed and flushed at random, thread
+ * affinity switches and KeGenericCallDpc() with its barrier; see
+ * stress_run_worker().
  * insmod runs it for duration_s seconds and prints its figures; the result
  * is "violations=0" or not.
  */
@@ -46,6 +50,9 @@ MODULE_PARM_DESC(duration_s, "how long to run, in seconds");
 static unsigned int workers = 4;
 module_param(workers, uint, 0444);
 MODULE_PARM_DESC(workers, "registering threads");
+static bool run = true;
+module_param(run, bool, 0444);
+MODULE_PARM_DESC(run, "also run DPCs, affinity switches and generic calls");
 static unsigned int fail_percent = 60;
 module_param(fail_percent, uint, 0444);
 MODULE_PARM_DESC(fail_percent, "how often a new CPU's bring-up is made to fail");
@@ -72,6 +79,8 @@ struct stress_reg {
 };
 
 static atomic_long_t stress_regs, stress_hotplug_ops, stress_notes, stress_violations;
+/* Odd while a hotplug operation is in progress. */
+static atomic_t stress_hotplug_seq = ATOMIC_INIT(0);
 static atomic_long_t stress_parks, stress_refused;
 static atomic_long_t stress_avail_regs, stress_avail_calls;
 static int stress_fail_state, stress_fail_online_state;
@@ -450,6 +459,7 @@ static int stress_hotplug(void *unused)
 		cpu = get_random_u32() % nr_cpu_ids;
 		if (cpu == 0 || !cpu_present(cpu))
 			continue;
+		atomic_inc(&stress_hotplug_seq);
 		if (stress_park_step(cpu)) {
 			ret = 0;
 		} else if (cpu_online(cpu)) {
@@ -464,6 +474,7 @@ static int stress_hotplug(void *unused)
 				WRITE_ONCE(stress_parking, false);
 			}
 		}
+		atomic_inc(&stress_hotplug_seq);
 		/* a new CPU while another's add is parked */
 		if (ret == -EPERM)
 			atomic_long_inc(&stress_refused);
@@ -476,18 +487,161 @@ static int stress_hotplug(void *unused)
 	return 0;
 }
 
+#define STRESS_DPCS	8
+
+struct stress_dpc {
+	KDPC dpc;
+	ULONG target;		/* processor index, or STRESS_NONE: any */
+};
+
+static atomic_long_t stress_dpc_inserted, stress_dpc_ran, stress_dpc_removed;
+static atomic_long_t stress_affinity_ops, stress_generic_calls;
+
+/* a1: stress_hotplug_seq at insert, odd if the target was not online; a2: the target. */
+static VOID stress_dpc_routine(PKDPC dpc, PVOID ctx, PVOID a1, PVOID a2)
+{
+	ULONG here = KeGetCurrentProcessorNumberEx(NULL), target = (ULONG)(long)a2;
+	int seq = (int)(long)a1;
+
+	atomic_long_inc(&stress_dpc_ran);
+	if (!preempt_count())
+		stress_violation("DPC routine runs preemptible");
+	/* no hotplug operation since the insert: it must be on its target */
+	if (target != STRESS_NONE && here != target && !(seq & 1) &&
+	    seq == atomic_read(&stress_hotplug_seq))
+		stress_violation("DPC for processor %u ran on %u", target, here);
+}
+
+/* What to pass as SystemArgument1 for an insert aimed at @target. */
+static long stress_dpc_seq(ULONG target)
+{
+	int seq = atomic_read(&stress_hotplug_seq);
+	int cpu = target == STRESS_NONE ? -1 : kecpuhp_index_to_cpu(target);
+
+	return cpu >= 0 && cpu_online(cpu) ? seq : 1;
+}
+
+struct stress_call {
+	atomic_t runs, trues;
+};
+
+static VOID stress_call_routine(PKDPC dpc, PVOID ctx, PVOID done, PVOID barrier)
+{
+	struct stress_call *c = ctx;
+
+	atomic_inc(&c->runs);
+	if (KeSignalCallDpcSynchronize(barrier))
+		atomic_inc(&c->trues);
+	KeSignalCallDpcDone(done);
+}
+
+static void stress_affinity_once(ULONG n)
+{
+	ULONG index = get_random_u32() % n, here;
+	GROUP_AFFINITY ga = {
+		.Mask = (KAFFINITY)1 << (index % MAXIMUM_PROC_PER_GROUP),
+		.Group = index / MAXIMUM_PROC_PER_GROUP,
+	}, prev;
+	int seq = atomic_read(&stress_hotplug_seq);
+	int cpu = kecpuhp_index_to_cpu(index);
+	bool online = cpu >= 0 && cpu_online(cpu);
+
+	KeSetSystemGroupAffinityThread(&ga, &prev);
+	here = KeGetCurrentProcessorNumberEx(NULL);
+	if (online && !(seq & 1) && seq == atomic_read(&stress_hotplug_seq) && here != index)
+		stress_violation("affinity to processor %u, running on %u", index, here);
+	KeRevertToUserGroupAffinityThread(&prev);
+	atomic_long_inc(&stress_affinity_ops);
+}
+
+/* DPCs, affinity switches and generic calls while CPUs come and go. */
+static int stress_run_worker(void *unused)
+{
+	struct stress_dpc *d = kcalloc(STRESS_DPCS, sizeof(*d), GFP_KERNEL);
+	struct stress_call c;
+	PROCESSOR_NUMBER pn;
+	ULONG n;
+	u32 x, i;
+
+	if (!d)
+		return -ENOMEM;
+	for (i = 0; i < STRESS_DPCS; i++) {
+		KeInitializeDpc(&d[i].dpc, stress_dpc_routine, &d[i]);
+		d[i].target = STRESS_NONE;
+	}
+	while (time_before(jiffies, READ_ONCE(stress_deadline))) {
+		n = KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS);
+		x = get_random_u32();
+		i = x % STRESS_DPCS;
+		switch ((x >> 8) % 32) {
+		case 0:
+			KeFlushQueuedDpcs();
+			break;
+		case 1:
+			atomic_set(&c.runs, 0);
+			atomic_set(&c.trues, 0);
+			KeGenericCallDpc(stress_call_routine, &c);
+			if (atomic_read(&c.trues) != 1 || !atomic_read(&c.runs))
+				stress_violation("generic call: %d runs, barrier TRUE %d times",
+						 atomic_read(&c.runs), atomic_read(&c.trues));
+			atomic_long_inc(&stress_generic_calls);
+			break;
+		case 2 ... 5:
+			stress_affinity_once(n);
+			break;
+		case 6 ... 11:
+			if (KeRemoveQueueDpc(&d[i].dpc))
+				atomic_long_inc(&stress_dpc_removed);
+			break;
+		default:
+			if (!READ_ONCE(d[i].dpc.DpcData) &&
+			    NT_SUCCESS(KeGetProcessorNumberFromIndex((x >> 16) % n, &pn)) &&
+			    NT_SUCCESS(KeSetTargetProcessorDpcEx(&d[i].dpc, &pn)))
+				d[i].target = (x >> 16) % n;
+			if (KeInsertQueueDpc(&d[i].dpc, (PVOID)stress_dpc_seq(d[i].target),
+					     (PVOID)(long)d[i].target))
+				atomic_long_inc(&stress_dpc_inserted);
+			break;
+		}
+		if (!(x & 0x3f))
+			usleep_range(50, 200);
+	}
+	KeFlushQueuedDpcs();
+	if (atomic_long_read(&stress_dpc_inserted) !=
+	    atomic_long_read(&stress_dpc_ran) + atomic_long_read(&stress_dpc_removed))
+		stress_violation("DPCs: %ld inserted, %ld ran, %ld removed",
+				 atomic_long_read(&stress_dpc_inserted),
+				 atomic_long_read(&stress_dpc_ran),
+				 atomic_long_read(&stress_dpc_removed));
+	kfree(d);
+	return 0;
+}
+
+/* Thread 0 hotplugs, 1 registers available-CPUs callbacks, 2 runs code on processors. */
+static int stress_thread_fn(void *arg)
+{
+	long i = (long)arg;
+
+	if (i == 0)
+		return stress_hotplug(NULL);
+	if (i == 1)
+		return stress_available_worker(NULL);
+	if (i == 2 && run)
+		return stress_run_worker(NULL);
+	return stress_worker(NULL);
+}
+
 /* Start the hotplug thread and the workers, and wait for all of them. */
 static int stress_run(void)
 {
 	struct task_struct *threads[16];
-	unsigned int n = min(workers, 14u) + 2, i;
-	/* thread 0 hotplugs, thread 1 registers available-CPUs callbacks */
-	int (*const fn[])(void *) = { stress_hotplug, stress_available_worker, stress_worker };
+	unsigned int n = min(workers + run, 14u) + 2, i;
 	int ret = 0;
 
 	stress_deadline = jiffies + duration_s * HZ;
 	for (i = 0; i < n; i++) {
-		threads[i] = kthread_run(fn[min(i, 2u)], NULL, "kecpuhp_stress/%u", i);
+		threads[i] = kthread_run(stress_thread_fn, (void *)(long)i,
+					 "kecpuhp_stress/%u", i);
 		if (IS_ERR(threads[i])) {
 			ret = PTR_ERR(threads[i]);
 			WRITE_ONCE(stress_deadline, jiffies);
@@ -527,6 +681,10 @@ out_fail_state:
 	cpuhp_remove_state_nocalls(stress_fail_state);
 	if (ret)
 		return ret;
+	pr_info("kecpuhp_stress: dpcs_inserted=%ld dpcs_ran=%ld dpcs_removed=%ld affinity_switches=%ld generic_calls=%ld\n",
+		atomic_long_read(&stress_dpc_inserted), atomic_long_read(&stress_dpc_ran),
+		atomic_long_read(&stress_dpc_removed), atomic_long_read(&stress_affinity_ops),
+		atomic_long_read(&stress_generic_calls));
 	pr_info("kecpuhp_stress: seconds=%u registrations=%ld hotplug_ops=%ld parks=%ld refused=%ld notifications=%ld available_registrations=%ld available_calls=%ld active=%u violations=%ld\n",
 		duration_s, atomic_long_read(&stress_regs),
 		atomic_long_read(&stress_hotplug_ops), atomic_long_read(&stress_parks),

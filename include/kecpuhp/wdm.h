@@ -85,4 +85,7 @@ ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber);
 NTSTATUS KeGetProcessorNumberFromIndex(ULONG ProcIndex, PPROCESSOR_NUMBER ProcNumber);
 ULONG KeGetProcessorIndexFromNumber(PPROCESSOR_NUMBER ProcNumber);
 
+/* Running code on a processor: affinity, DPCs, generic calls. */
+#include <kecpuhp/run.h>
+
 #endif /* _KECPUHP_WDM_H */

@@ -32,11 +32,18 @@ check "CPU3 hot-added (present, offline)" hotadd 3
 run cat $C/cpu3/online
 run "echo 1 > $C/cpu3/online"
 sleep 1
-echo "What the driver received (state, NtNumber, group/number, Linux CPU, the CPU it ran on):"
+echo "What the driver received (state, NtNumber, group/number), and the work it did"
+echo "in Complete with Windows calls only: its thread's group affinity switched to"
+echo "ProcNumber, a DPC targeted at it, and KeGenericCallDpc over every processor:"
 driver_log
 check "Start then Complete for index 2 (CPU3)" sh -c \
-	"grep -q 'Start index=2 group=0 number=2 cpu=3' /tmp/log &&
-	 grep -q 'Complete index=2 group=0 number=2 cpu=3' /tmp/log"
+	"grep -q 'Start index=2 group=0 number=2 ' /tmp/log &&
+	 grep -q 'Complete index=2 group=0 number=2 status=0x00000000' /tmp/log"
+check "Complete ran work on CPU3 by thread affinity and by a targeted DPC" sh -c \
+	"grep -q 'work for index=2 ran on cpu=3 (index 2' /tmp/log &&
+	 grep -q 'DPC for index=2 ran on cpu=3 (index 2)' /tmp/log"
+check "KeGenericCallDpc in Complete included the new processor, barrier TRUE once" \
+	grep -q 'KeGenericCallDpc ran on 3 processors (index 2 among them: yes), barrier TRUE on 1' /tmp/log
 check "in Complete, the driver found its node and core (Windows calls only)" \
 	grep -q 'index=2 is on NUMA node 0; core siblings (indexes) 2' /tmp/log
 echo "kecpuhp's view:"

@@ -5,6 +5,8 @@
 # the host hot-adds CPUs over QMP when asked, the guest onlines them through
 # sysfs, and the sample's log and kecpuhp's debugfs must show:
 #  - Start then Complete for NtNumber 2 and 3, both from kecpuhp's add thread;
+#    in Complete the sample runs work on the new CPU by thread affinity, a
+#    targeted DPC and KeGenericCallDpc (which includes it);
 #  - with veto_next=1, a refused add: the online write fails, the CPU stays
 #    offline, Failure delivered, the vetoing callback named.
 . /kecpuhp/lib.sh
@@ -22,8 +24,14 @@ for cpu in 2 3; do
 	check "hotadd-cpu$cpu-offline-until-onlined" test "$(cat $C/cpu$cpu/online)" = 0
 	check "online-cpu$cpu" sh -c "echo 1 > $C/cpu$cpu/online"
 	check "start-then-complete-index$cpu" \
-		logged "kecpuhp_sample: Start index=$cpu group=0 number=$cpu cpu=$cpu" \
-		"kecpuhp_sample: Complete index=$cpu group=0 number=$cpu cpu=$cpu .*status=0x00000000"
+		logged "kecpuhp_sample: Start index=$cpu group=0 number=$cpu status" \
+		"kecpuhp_sample: Complete index=$cpu group=0 number=$cpu status=0x00000000"
+	check "complete-affinity-on-cpu$cpu" logged "kecpuhp_sample: Complete index=$cpu " \
+		"kecpuhp_sample: work for index=$cpu ran on cpu=$cpu (index $cpu,"
+	check "complete-dpc-on-cpu$cpu" logged "kecpuhp_sample: Complete index=$cpu " \
+		"kecpuhp_sample: DPC for index=$cpu ran on cpu=$cpu (index $cpu)"
+	check "complete-generic-call-index$cpu" logged "kecpuhp_sample: Complete index=$cpu " \
+		"kecpuhp_sample: KeGenericCallDpc ran on $((cpu + 1)) processors (index $cpu among them: yes), barrier TRUE on 1"
 	check "processors-index$cpu-active" grep -q "^$cpu $cpu 0 $cpu active 1 -$" $D/processors
 done
 check trace-start-complete sh -c \
