@@ -99,7 +99,7 @@ static int set_target(unsigned int cpu, int value)
 static int shim_prepare_state(struct kunit *test)
 {
 	char *buf = kunit_kzalloc(test, 2 * PAGE_SIZE, GFP_KERNEL), *name, *line;
-	int state;
+	int state, found;
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	if (read_file(CPUHP_STATES, buf, 2 * PAGE_SIZE) <= 0)
@@ -108,7 +108,8 @@ static int shim_prepare_state(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, name);
 	for (line = name; line > buf && line[-1] != '\n'; line--)
 		;
-	KUNIT_ASSERT_EQ(test, sscanf(line, "%d:", &state), 1);
+	found = sscanf(line, "%d:", &state);
+	KUNIT_ASSERT_EQ(test, found, 1);
 	return state;
 }
 

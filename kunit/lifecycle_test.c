@@ -35,6 +35,7 @@ static VOID test_helper_callback(PVOID ctx, PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT 
 {
 	atomic_inc(&helper_calls);
 }
+
 #define FAILSLAB	"/sys/kernel/debug/failslab/"
 #define FAILSLAB_FOR_MARKED_TASKS \
 	"echo Y > task-filter && echo N > ignore-gfp-wait && echo 0 > verbose && echo -1 > times"

@@ -63,9 +63,13 @@ pid_t kecpuhp_add_thread_pid(void)
 	return kecpuhp_add_task ? task_pid_nr(kecpuhp_add_task) : 0;
 }
 
-/* A callback moved the thread: put it back on the pass's CPUs. */
+/*
+ * A callback moved the thread: forget a system affinity it set and did not
+ * revert (affinity.c), and put the thread back on the pass's CPUs.
+ */
 void kecpuhp_add_thread_reaffine(void)
 {
+	kecpuhp_affinity_drop_current((void *)READ_ONCE(kecpuhp_add_fn));
 	set_cpus_allowed_ptr(current, kecpuhp_add_mask);
 }
 
@@ -81,6 +85,8 @@ static void kecpuhp_add_thread_do(struct kecpuhp_add_job *job)
 	lock_map_acquire(&kecpuhp_add_map);
 	job->pass(job->arg);
 	lock_map_release(&kecpuhp_add_map);
+	/* A Set left at the pass's own mask is no move, but is a record. */
+	kecpuhp_affinity_drop_current((void *)READ_ONCE(kecpuhp_add_fn));
 	WRITE_ONCE(kecpuhp_add_fn, NULL);
 	/* Between passes CPUs may come and go: let it run anywhere. */
 	set_cpus_allowed_ptr(current, cpu_possible_mask);

@@ -47,20 +47,23 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
-/* The context Windows passes: the public 16 bytes, then the hardware id. */
-struct kecpuhp_notify_context {
+/*
+ * The context Windows passes: the public 16 bytes, then the hardware id
+ * (include/kecpuhp/run.h). Callbacks get the first view.
+ */
+union kecpuhp_notify_context {
 	KE_PROCESSOR_CHANGE_NOTIFY_CONTEXT cc;
-	ULONG ProcessorId;
+	KECPUHP_PROCESSOR_CHANGE_NOTIFY_CONTEXT_EX ex;
 };
 
-static_assert(offsetof(struct kecpuhp_notify_context, ProcessorId) == 16);
-static_assert(sizeof(struct kecpuhp_notify_context) == 20);
+static_assert(sizeof(union kecpuhp_notify_context) == 20);
 
 /* The hot-add in flight; written under the hotplug lock by the callbacks. */
 struct kecpuhp_add {
 	unsigned int cpu;
 	u32 index;
 	u32 epoch;		/* the mark of the registrations Start reached */
+	u32 told;		/* how many registrations got Start */
 	NTSTATUS veto;
 };
 
@@ -101,7 +104,7 @@ static int kecpuhp_status_errno(NTSTATUS status)
  * id Windows passes at offset 16 is the APIC id on x86.
  */
 struct kecpuhp_notice {
-	struct kecpuhp_notify_context nc;
+	union kecpuhp_notify_context nc;
 	int cpu;
 	bool add_thread;	/* a hot-add pass, not a replay */
 };
@@ -113,13 +116,11 @@ static void kecpuhp_notice_init(struct kecpuhp_notice *n,
 	int cpu = kecpuhp_index_to_cpu(index);
 
 	*n = (struct kecpuhp_notice) {
-		.nc = {
-			.cc = {
-				.State = state,
-				.NtNumber = index,
-				.Status = status,
-				.ProcNumber = kecpuhp_index_number(index),
-			},
+		.nc.ex = {
+			.State = state,
+			.NtNumber = index,
+			.Status = status,
+			.ProcNumber = kecpuhp_index_number(index),
 			.ProcessorId = cpu < 0 ? 0 : cpu_physical_id(cpu),
 		},
 		.cpu = cpu,
@@ -131,7 +132,7 @@ static void kecpuhp_notice_init(struct kecpuhp_notice *n,
 static void kecpuhp_call(struct kecpuhp_reg *reg, const struct kecpuhp_notice *n,
 			 NTSTATUS *op)
 {
-	struct kecpuhp_notify_context nc = n->nc;
+	union kecpuhp_notify_context nc = n->nc;
 	u64 t0 = 0;
 
 	if (trace_kecpuhp_notify_enabled())
@@ -174,6 +175,7 @@ static NTSTATUS kecpuhp_start_all(struct kecpuhp_add *add)
 		if (!kecpuhp_reg_live(reg))
 			continue;
 		reg->add_epoch = add->epoch;
+		add->told++;
 		kecpuhp_call(reg, &n, &op);
 		if (NT_SUCCESS(veto) && !NT_SUCCESS(op)) {
 			veto = op;
@@ -248,7 +250,12 @@ static int kecpuhp_add_begin(unsigned int cpu)
 		return -EINVAL;
 	/* Zero marks a registration that got no Start: skip it. */
 	add->epoch = ++kecpuhp_add_epoch ?: ++kecpuhp_add_epoch;
-	kecpuhp_add_thread_run(kecpuhp_pass_start, add);
+	/*
+	 * Nobody to tell: no hand-off. Unlocked, so a registration made just
+	 * now may be missed, as one made just after the pass would be.
+	 */
+	if (!list_empty(&kecpuhp_regs))
+		kecpuhp_add_thread_run(kecpuhp_pass_start, add);
 	if (NT_SUCCESS(add->veto))
 		return 0;
 	kecpuhp_index_release(cpu);
@@ -261,7 +268,8 @@ static void kecpuhp_add_complete(unsigned int cpu)
 	if (kecpuhp_index_activate(cpu))
 		return;
 	per_cpu(kecpuhp_completed_in_op, cpu) = true;
-	kecpuhp_add_thread_run(kecpuhp_pass_complete, &kecpuhp_add);
+	if (kecpuhp_add.told)
+		kecpuhp_add_thread_run(kecpuhp_pass_complete, &kecpuhp_add);
 }
 
 /**
@@ -370,7 +378,8 @@ int kecpuhp_cpu_dead(unsigned int cpu)
 		return 0;
 	pr_warn("adding CPU%u (processor index %u) failed after Start\n",
 		cpu, kecpuhp_add.index);
-	kecpuhp_add_thread_run(kecpuhp_pass_failure, &kecpuhp_add);
+	if (kecpuhp_add.told)
+		kecpuhp_add_thread_run(kecpuhp_pass_failure, &kecpuhp_add);
 	kecpuhp_index_release(cpu);
 	return 0;
 }
