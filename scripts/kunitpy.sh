@@ -3,7 +3,8 @@
 #
 # The suites the kernel developer's way: this tree placed in a copy of
 # Debian's linux-source-6.12 (scripts/kunit-intree.sh), built in, run by
-# tools/testing/kunit/kunit.py on x86_64 QEMU with 6 vCPUs and maxcpus=2.
+# tools/testing/kunit/kunit.py on x86_64 QEMU with 6 vCPUs and maxcpus=2:
+# kunit.py build, then kunit.py exec (together, kunit.py run).
 #
 #   scripts/kunitpy.sh LOGDIR
 #
@@ -73,10 +74,11 @@ if ! wait "$pid"; then
 fi
 say "kunit.py build done in $((SECONDS - bstart))s"
 
-# The run: QEMU's -smp 6 with maxcpus=2, so CPUs 2-5 are new to kecpuhp.
-say "kunit.py run: -smp 6, maxcpus=2"
+# The run (what kunit.py run does after its build): QEMU's -smp 6 with
+# maxcpus=2, so CPUs 2-5 are new to kecpuhp.
+say "kunit.py exec: -smp 6, maxcpus=2"
 status=0
-python3 "${kunit[@]}" run "${common[@]}" --jobs "$(($(nproc) + 1))" --timeout=600 \
+python3 "${kunit[@]}" exec "${common[@]}" --timeout=600 \
 	--qemu_args='-smp 6' --kernel_args=maxcpus=2 >"$logs/kunitpy.out" 2>&1 || status=$?
 echo "$status" >"$logs/kunitpy.status"
 cp "$build/test.log" "$logs/kunitpy.log" 2>/dev/null || echo "no $build/test.log" >"$logs/kunitpy.log"
