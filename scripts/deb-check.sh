@@ -16,6 +16,7 @@ cd "$KECPUHP_TOP"
 
 logs=$(realpath -m "${1:?usage: $0 LOGDIR}")
 mkdir -p "$logs"
+: >"$logs/package-deb-dpkg.log"
 [ "$(id -u)" -eq 0 ] || die "the package cycle installs a package: run it as root"
 HEADER_RELEASES=("$(debian_release 6.12)" "$(debian_release 6.1)")
 REL=${HEADER_RELEASES[0]}
@@ -79,10 +80,14 @@ else
 fi
 ver=$(kecpuhp_version)
 
+if dpkg-query -W -f='${Status}' kecpuhp-dkms 2>/dev/null | grep -q installed; then
+	say "kecpuhp-dkms is installed already (an interrupted run?): purging it first"
+	dpkg_wait --purge kecpuhp-dkms >>"$logs/package-deb-dpkg.log" 2>&1 || true
+fi
 snapshot >"$tmp/before"
 say "dpkg -i $deb"
 installed=1
-if dpkg_wait -i "$deb" >"$logs/package-deb-dpkg.log" 2>&1; then
+if dpkg_wait -i "$deb" >>"$logs/package-deb-dpkg.log" 2>&1; then
 	result "ok deb-dpkg-install"
 else
 	result "fail deb-dpkg-install see $logs/package-deb-dpkg.log"
