@@ -180,7 +180,7 @@ static void register_allocation_failure(struct kunit *test)
 static void need_helper(struct kunit *test)
 {
 	if (IS_BUILTIN(CONFIG_KECPUHP_KUNIT_TEST))
-		kunit_skip(test, "built into the kernel (kunit.py): no helper module to load or unload");
+		kunit_skip(test, "built in (kunit.py): no helper module to load or unload");
 	if (!file_exists(HELPER_KO))
 		kunit_skip(test, HELPER_KO " is not here (run in make check's guest)");
 }
