@@ -33,6 +33,7 @@
 #include <linux/hardirq.h>
 #include <linux/module.h>
 #include <linux/printk.h>
+#include <linux/rculist.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
