@@ -78,7 +78,7 @@ done
 
 if wanted kunitpy; then
 	# The suites built into Debian's 6.12 source, run by kunit.py (cached).
-	step "kunit.py run: the suites built in, Debian's 6.12 source, -smp 6 maxcpus=2"
+	step "kunit.py run: the suites built in, Debian's 6.12 source, -smp 10 maxcpus=2"
 	status=0
 	bash scripts/kunitpy.sh "$logs" || status=$?
 	step "kunit.py: exit status $status, log $logs/kunitpy.log"

@@ -6,7 +6,7 @@
 #   scripts/kunit-intree.sh /path/to/linux [drivers/misc/kecpuhp]
 #   cd /path/to/linux
 #   ./tools/testing/kunit/kunit.py run --kunitconfig=drivers/misc/kecpuhp --arch=x86_64 \
-#	--qemu_args='-smp 6' --kernel_args=maxcpus=2
+#	--qemu_args='-smp 10' --kernel_args=maxcpus=2
 #
 # Copies Kconfig, Kbuild, .kunitconfig, include/, shim/ and kunit/ there
 # (only files whose content changed, so a rebuild recompiles only those),

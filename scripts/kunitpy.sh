@@ -3,7 +3,9 @@
 #
 # The suites the kernel developer's way: this tree placed in a copy of
 # Debian's linux-source-6.12 (scripts/kunit-intree.sh), built in, run by
-# tools/testing/kunit/kunit.py on x86_64 QEMU with 6 vCPUs and maxcpus=2:
+# tools/testing/kunit/kunit.py on x86_64 QEMU with 10 vCPUs and maxcpus=2
+# (as check.sh's KUnit boot: kunit/kecpuhp_test.h says how many new CPUs
+# the suites use):
 # kunit.py build, then kunit.py exec (together, kunit.py run).
 #
 #   scripts/kunitpy.sh LOGDIR
@@ -12,18 +14,21 @@
 # with --console-ktap), LOGDIR/kunitpy.out (kunit.py's own report) and
 # LOGDIR/kunitpy.status (kunit.py's exit status). The source copy (hard
 # links to the extracted tree, so cheap) and the build directory are cached
-# in $KECPUHP_CACHE/kunitpy-<version>-<.kunitconfig hash>; the first run
+# in $KECPUHP_CACHE/kunitpy-<version>-<.kunitconfig options hash>; the first run
 # builds a small kernel, later runs recompile kecpuhp's files and relink.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 logs=${1:?usage: $0 LOGDIR}
+SMP=10
 mkdir -p "$logs"
 export KVER=6.12
 ensure_packages "${BENCH_PACKAGES[@]}"
 src=$(kernel_source)
 pkgver=$(dpkg-query -W -f='${Version}' "linux-source-$KVER")
-key=$(cat "$KECPUHP_TOP/.kunitconfig" "$KECPUHP_TOP/Kconfig" | sha256sum | cut -c1-12)
+# Keyed by the options .kunitconfig sets (not its comments); Kconfig
+# changes are kunit.py's to apply (it runs olddefconfig before each build).
+key=$(grep -E '^CONFIG_' "$KECPUHP_TOP/.kunitconfig" | sort | sha256sum | cut -c1-12)
 cache=$KECPUHP_CACHE/kunitpy-$KVER-${pkgver//[^A-Za-z0-9.+-]/_}-$key
 tree=$cache/linux
 build=$cache/build
@@ -74,12 +79,12 @@ if ! wait "$pid"; then
 fi
 say "kunit.py build done in $((SECONDS - bstart))s"
 
-# The run (what kunit.py run does after its build): QEMU's -smp 6 with
-# maxcpus=2, so CPUs 2-5 are new to kecpuhp.
-say "kunit.py exec: -smp 6, maxcpus=2"
+# The run (what kunit.py run does after its build): QEMU's -smp 10 with
+# maxcpus=2, so CPUs 2-9 are new to kecpuhp.
+say "kunit.py exec: -smp $SMP, maxcpus=2"
 status=0
 python3 "${kunit[@]}" exec "${common[@]}" --timeout=600 \
-	--qemu_args='-smp 6' --kernel_args=maxcpus=2 >"$logs/kunitpy.out" 2>&1 || status=$?
+	--qemu_args="-smp $SMP" --kernel_args=maxcpus=2 >"$logs/kunitpy.out" 2>&1 || status=$?
 echo "$status" >"$logs/kunitpy.status"
 cp "$build/test.log" "$logs/kunitpy.log" 2>/dev/null || echo "no $build/test.log" >"$logs/kunitpy.log"
 grep -E 'Ran [0-9]+ tests?|Testing complete' "$logs/kunitpy.out" | tail -n 1 >&2 || true
