@@ -9,6 +9,7 @@
 #   make demo                                        see it work, narrated
 #   make check                                       the full test run
 #   make lint                                        style and static checks
+#   make deb                                         kecpuhp-dkms .deb in build/deb
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -69,4 +70,8 @@ soak:
 lint:
 	bash scripts/lint.sh
 
-.PHONY: lint
+# kecpuhp-dkms_<version>_all.deb in build/deb/, checked with lintian.
+deb:
+	bash scripts/deb.sh
+
+.PHONY: lint deb

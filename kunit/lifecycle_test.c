@@ -6,7 +6,8 @@
  * callback; module unloads and loads while a notification pass runs; and
  * allocation failures inside Register (failslab, armed for the test thread
  * only). The guest of make check provides the fixture modules in /kecpuhp
- * and debugfs; elsewhere these cases skip.
+ * and debugfs; elsewhere these cases skip, and so they do built into the
+ * kernel (kunit.py), where the suites run at boot, before user space.
  */
 #include <linux/delay.h>
 #include <linux/fault-inject.h>
@@ -114,6 +115,8 @@ static void module_unloaded_with_live_registration(struct kunit *test)
 {
 	int cpu;
 
+	if (IS_BUILTIN(CONFIG_KECPUHP_KUNIT_TEST))
+		kunit_skip(test, "built into the kernel (kunit.py): no module to load or unload");
 	if (!file_exists(FIXTURE_KO))
 		kunit_skip(test, FIXTURE_KO " is not here (run in make check's guest)");
 	KUNIT_ASSERT_EQ(test, run_applet("insmod", FIXTURE_KO, "leak=1"), 0);
@@ -157,6 +160,8 @@ static void register_allocation_failure(struct kunit *test)
 	unsigned int i;
 	PVOID h;
 
+	if (IS_BUILTIN(CONFIG_KECPUHP_KUNIT_TEST))
+		kunit_skip(test, "built in (kunit.py): runs before the user space failslab needs");
 	if (!IS_ENABLED(CONFIG_FAILSLAB) || !file_exists(FAILSLAB "probability"))
 		kunit_skip(test, "no failslab in debugfs");
 	for (i = 0; i < ARRAY_SIZE(spaces); i++) {
@@ -179,6 +184,8 @@ static void register_allocation_failure(struct kunit *test)
 
 static void need_helper(struct kunit *test)
 {
+	if (IS_BUILTIN(CONFIG_KECPUHP_KUNIT_TEST))
+		kunit_skip(test, "built in (kunit.py): no helper module to load or unload");
 	if (!file_exists(HELPER_KO))
 		kunit_skip(test, HELPER_KO " is not here (run in make check's guest)");
 }

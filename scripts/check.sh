@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make check: build the test kernel (cached) and the modules, run the host
-# packaging checks, boot the guests (KUnit, QEMU hot-add, robustness), and
-# summarize everything as "N passed, M failed". Environment:
+# packaging checks, boot the guests (KUnit, QEMU hot-add, robustness), run
+# the suites under kunit.py, and summarize everything as "N passed,
+# M failed". Environment:
 #   KVERS="6.12 6.1"  the test kernels
-#   BOOTS="kunit hotadd robustness package lint"  what to run
+#   BOOTS="kunit hotadd robustness kunitpy package lint"  what to run
 #   STRESS_SECONDS=60  the stress duration
 set -euo pipefail
 shopt -s nullglob
@@ -14,7 +15,7 @@ cd "$KECPUHP_TOP"
 
 KVERS=${KVERS:-6.12 6.1}
 STRESS_SECONDS=${STRESS_SECONDS:-60}
-BOOTS=${BOOTS:-kunit hotadd robustness package lint}
+BOOTS=${BOOTS:-kunit hotadd robustness kunitpy package lint}
 out=$KECPUHP_TOP/build
 logs=$out/logs
 start=$SECONDS
@@ -79,9 +80,21 @@ for kver in $KVERS; do
 		boot "robustness-$kver" "$kver" 10 10 "maxcpus=2 kmemleak=on" robustness.sh "$kdir"
 done
 
+if wanted kunitpy; then
+	# The suites built into Debian's 6.12 source, run by kunit.py (cached).
+	step "kunit.py run: the suites built in, Debian's 6.12 source, -smp 10 maxcpus=2"
+	status=0
+	bash scripts/kunitpy.sh "$logs" || status=$?
+	step "kunit.py: exit status $status, log $logs/kunitpy.log"
+	boots+=(--boot "kunitpy=$status")
+	expect+=(--expect-kunit "$logs/kunitpy.log" --console-ktap "$logs/kunitpy.log")
+fi
+
 if wanted package; then
 	step "packaging checks: Debian 6.1/6.12 headers, DKMS, install"
 	bash scripts/package-check.sh >"$logs/package.log" 2>"$logs/package.err" || true
+	step "package cycle: make deb, lintian, dpkg -i, DKMS, stock-kernel guest, dpkg --purge"
+	bash scripts/deb-check.sh "$logs" >"$logs/package-deb.log" 2>"$logs/package-deb.err" || true
 fi
 
 if wanted lint; then

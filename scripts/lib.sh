@@ -127,3 +127,18 @@ build_modules() {
 	make -s -C "$kdir" M="$out" >"$out/build.log" 2>&1 ||
 		{ cat "$out/build.log" >&2; die "module build failed"; }
 }
+
+# kecpuhp_version: echo the version MODULE_VERSION in shim/main.c,
+# PACKAGE_VERSION in dkms.conf and debian/changelog all give; with one
+# line per disagreement on stderr and status 1 if they do not agree.
+kecpuhp_version() {
+	local mod conf deb
+	mod=$(sed -n 's/^MODULE_VERSION("\(.*\)");$/\1/p' "$KECPUHP_TOP/shim/main.c")
+	conf=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$KECPUHP_TOP/dkms.conf")
+	deb=$(sed -n '1s/^kecpuhp (\([^)]*\)).*/\1/p' "$KECPUHP_TOP/debian/changelog")
+	echo "$mod"
+	[ -n "$mod" ] && [ "$mod" = "$conf" ] && [ "$mod" = "$deb" ] && return 0
+	echo "versions disagree: MODULE_VERSION \"$mod\" (shim/main.c)," \
+		"PACKAGE_VERSION \"$conf\" (dkms.conf), \"$deb\" (debian/changelog)" >&2
+	return 1
+}

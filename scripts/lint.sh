@@ -17,7 +17,7 @@ finding() { printf 'lint: %s\n' "$*"; fail=1; }
 
 mapfile -t csrc < <(git ls-files '*.c' '*.h')
 mapfile -t allsrc < <(git ls-files '*.c' '*.h' '*.sh' '*.py' 'Kbuild' '*/Kbuild' 'Makefile' \
-	'.ci/run' 'dkms.conf' 'scripts/kernel.config')
+	'.ci/run' 'dkms.conf' 'scripts/kernel.config' 'Kconfig' '.kunitconfig' 'debian/rules')
 
 say "checkpatch --strict (.checkpatch.conf) on ${#csrc[@]} files"
 out=$("$src/scripts/checkpatch.pl" --terse --show-types -f "${csrc[@]}" 2>&1 |
@@ -44,6 +44,9 @@ for f in "${allsrc[@]}"; do
 	head -n 3 "$f" | grep -q 'SPDX-License-Identifier: GPL-2.0' ||
 		finding "$f: no SPDX-License-Identifier line"
 done
+
+say "versions: shim/main.c, dkms.conf, debian/changelog"
+if ! why=$(kecpuhp_version 2>&1 >/dev/null); then finding "$why"; fi
 
 say "CamelCase only at the Windows API boundary"
 allowed=$(grep -ohE '\b[A-Za-z_][A-Za-z0-9_]*\b' include/kecpuhp/*.h |

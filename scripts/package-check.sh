@@ -5,9 +5,11 @@
 # "@@kecpuhp:result ok|fail NAME [why]@@" lines for ktap-summary.py:
 #  - the modules build with W=1 and sparse (C=2) clean against Debian's
 #    stock 6.1 and 6.12 linux-headers packages;
-#  - dkms add/build/install in a throw-away DKMS tree, for both;
+#  - dkms add/build/install in a throw-away DKMS tree, for both, with the
+#    Module.symvers dkms-post-build.sh keeps;
 #  - make install into a staging root, and a ported driver built against
 #    the installed copy with the README's Kbuild snippet.
+# scripts/deb-check.sh does the same for the kecpuhp-dkms package.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -45,17 +47,20 @@ for rel in "${HEADER_RELEASES[@]}"; do
 	check "headers-$rel-sparse" make KDIR="$kdir" C=2
 done
 
+VERSION=$(kecpuhp_version)
 dkms_check() {
-	local rel=$1 src="$tmp/dkms-src/kecpuhp-0.1.0" d=(--sourcetree "$tmp/dkms-src"
+	local rel=$1 src="$tmp/dkms-src/kecpuhp-$VERSION" d=(--sourcetree "$tmp/dkms-src"
 	      --dkmstree "$tmp/dkms" --installtree "$tmp/dkms-install")
-	mkdir -p "$src" "$tmp/dkms" "$tmp/dkms-install/$rel"
-	git -C "$KECPUHP_TOP" archive HEAD | tar -x -C "$src"
-	cp "$KECPUHP_TOP"/{dkms.conf,Makefile} "$src/"
-	dkms add -m kecpuhp -v 0.1.0 "${d[@]}" >/dev/null 2>&1
-	dkms build -m kecpuhp -v 0.1.0 -k "$rel" --kernelsourcedir "/usr/src/linux-headers-$rel" \
+	mkdir -p "$tmp/dkms" "$tmp/dkms-install/$rel"
+	[ -d "$src" ] || copy_sources "$src"
+	dkms add -m kecpuhp -v "$VERSION" "${d[@]}" >/dev/null 2>&1
+	dkms build -m kecpuhp -v "$VERSION" -k "$rel" --kernelsourcedir "/usr/src/linux-headers-$rel" \
 		"${d[@]}" >"$tmp/dkms.log" 2>&1 &&
-		dkms install -m kecpuhp -v 0.1.0 -k "$rel" "${d[@]}" --force >>"$tmp/dkms.log" 2>&1 &&
-		ls "$tmp/dkms-install/$rel"/updates/dkms/kecpuhp.ko* >/dev/null 2>&1
+		dkms install -m kecpuhp -v "$VERSION" -k "$rel" "${d[@]}" --force >>"$tmp/dkms.log" 2>&1 &&
+		ls "$tmp/dkms-install/$rel"/updates/dkms/kecpuhp.ko* >/dev/null 2>&1 &&
+		# POST_BUILD kept this kernel's symbol versions for drivers' builds.
+		grep -q KeRegisterProcessorChangeCallback \
+			"$tmp/dkms/kecpuhp/kernel-$rel-$(uname -m)/Module.symvers"
 }
 for rel in "${HEADER_RELEASES[@]}"; do
 	if dkms_check "$rel"; then

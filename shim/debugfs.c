@@ -25,6 +25,27 @@
 
 #include "internal.h"
 
+/*
+ * Like DEFINE_SHOW_ATTRIBUTE, with ->read_iter instead of ->read: the KUnit
+ * suites read these files with kernel_read(), which needs ->read_iter. Such
+ * files are created with debugfs_create_file_unsafe(), whose open hands the
+ * file these fops (the full proxy would keep only ->read); the owner
+ * reference taken at open keeps the module, and the state they show, while
+ * a file is open.
+ */
+#define DEFINE_KECPUHP_DEBUGFS_SHOW(__name)						\
+static int __name ## _open(struct inode *inode, struct file *file)		\
+{										\
+	return single_open(file, __name ## _show, inode->i_private);		\
+}										\
+static const struct file_operations __name ## _fops = {			\
+	.owner		= THIS_MODULE,						\
+	.open		= __name ## _open,					\
+	.read_iter	= seq_read_iter,					\
+	.llseek		= seq_lseek,						\
+	.release	= single_release,					\
+}
+
 static struct dentry *kecpuhp_debugfs_dir;
 static int kecpuhp_debugfs_states[2];
 
@@ -110,7 +131,8 @@ static int kecpuhp_processors_show(struct seq_file *m, void *v)
 	}
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(kecpuhp_processors);
+
+DEFINE_KECPUHP_DEBUGFS_SHOW(kecpuhp_processors);
 
 static int kecpuhp_add_thread_show(struct seq_file *m, void *v)
 {
@@ -124,7 +146,8 @@ static int kecpuhp_add_thread_show(struct seq_file *m, void *v)
 			   kecpuhp_cpu_to_index(cpu));
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(kecpuhp_add_thread);
+
+DEFINE_KECPUHP_DEBUGFS_SHOW(kecpuhp_add_thread);
 
 static int kecpuhp_cpuhp_states_show(struct seq_file *m, void *v)
 {
@@ -132,7 +155,8 @@ static int kecpuhp_cpuhp_states_show(struct seq_file *m, void *v)
 		   kecpuhp_debugfs_states[1]);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(kecpuhp_cpuhp_states);
+
+DEFINE_KECPUHP_DEBUGFS_SHOW(kecpuhp_cpuhp_states);
 
 void __init kecpuhp_debugfs_init(int prepare_state, int online_state)
 {
@@ -141,12 +165,12 @@ void __init kecpuhp_debugfs_init(int prepare_state, int online_state)
 	kecpuhp_debugfs_dir = debugfs_create_dir("kecpuhp", NULL);
 	debugfs_create_file("registrations", 0400, kecpuhp_debugfs_dir, NULL,
 			    &kecpuhp_registrations_fops);
-	debugfs_create_file("processors", 0400, kecpuhp_debugfs_dir, NULL,
-			    &kecpuhp_processors_fops);
-	debugfs_create_file("add_thread", 0400, kecpuhp_debugfs_dir, NULL,
-			    &kecpuhp_add_thread_fops);
-	debugfs_create_file("cpuhp_states", 0400, kecpuhp_debugfs_dir, NULL,
-			    &kecpuhp_cpuhp_states_fops);
+	debugfs_create_file_unsafe("processors", 0400, kecpuhp_debugfs_dir, NULL,
+				   &kecpuhp_processors_fops);
+	debugfs_create_file_unsafe("add_thread", 0400, kecpuhp_debugfs_dir, NULL,
+				   &kecpuhp_add_thread_fops);
+	debugfs_create_file_unsafe("cpuhp_states", 0400, kecpuhp_debugfs_dir, NULL,
+				   &kecpuhp_cpuhp_states_fops);
 }
 
 void __exit kecpuhp_debugfs_exit(void)
