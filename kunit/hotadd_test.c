@@ -58,8 +58,10 @@ enum {
 	HA_INFO,	/* writes an informational status in Start; sleeps in Complete */
 	HA_SELF,	/* deregisters itself in Start */
 	HA_KILLER,	/* deregisters HA_VICTIM in Start */
-	HA_VICTIM,	/* registered last, deregistered before its Start */
-	HA_NREGS = HA_VICTIM,
+	HA_VICTIM,	/* deregistered before its Start */
+	HA_MOVER,	/* moves to the new CPU in Complete and stays there */
+	HA_AFTER,	/* registered last: what the mover left behind */
+	HA_NREGS = HA_AFTER,
 };
 
 #define HA_MAX_EVENTS	16
@@ -101,6 +103,7 @@ static void hotadd_setup_regs(struct hotadd_result *h)
 	h->regs[HA_INFO].sleep_in_complete = true;
 	h->regs[HA_SELF].dereg_self = true;
 	h->regs[HA_KILLER].dereg_other = &h->regs[HA_VICTIM];
+	h->regs[HA_MOVER].move_in_complete = true;
 }
 
 /* Add a new CPU for good, once; the cases check what was recorded. */
@@ -175,10 +178,14 @@ static void hotadd_start_then_complete_fifo(struct kunit *test)
 		{ HA_INFO, KeProcessorAddStartNotify },
 		{ HA_SELF, KeProcessorAddStartNotify },
 		{ HA_KILLER, KeProcessorAddStartNotify },
+		{ HA_MOVER, KeProcessorAddStartNotify },
+		{ HA_AFTER, KeProcessorAddStartNotify },
 		{ HA_PLAIN, KeProcessorAddCompleteNotify },
 		{ HA_WRITER, KeProcessorAddCompleteNotify },
 		{ HA_INFO, KeProcessorAddCompleteNotify },
 		{ HA_KILLER, KeProcessorAddCompleteNotify },
+		{ HA_MOVER, KeProcessorAddCompleteNotify },
+		{ HA_AFTER, KeProcessorAddCompleteNotify },
 	};
 	struct hotadd_result *h = hotadd_run(test);
 	unsigned int i;
@@ -229,21 +236,46 @@ static void hotadd_start_shares_one_status(struct kunit *test)
 	}
 }
 
-/* Start runs in the task calling add_cpu(), before the CPU is online. */
-static void hotadd_start_in_adding_task_before_online(struct kunit *test)
+/* Start runs in the add thread, not the adding task, before the CPU is online. */
+static void hotadd_start_in_add_thread_before_online(struct kunit *test)
 {
 	struct hotadd_result *h = hotadd_run(test);
 	struct rec_event *e;
 	int id;
 
-	for (id = HA_PLAIN; id <= HA_KILLER; id++) {
+	for (id = HA_PLAIN; id <= HA_AFTER; id++) {
+		if (id == HA_VICTIM)
+			continue;
 		e = hotadd_event(test, h, id, KeProcessorAddStartNotify);
 		if (!e)
 			continue;
-		KUNIT_EXPECT_PTR_EQ(test, e->task, h->adder);
+		KUNIT_EXPECT_PTR_NE(test, e->task, h->adder);
 		KUNIT_EXPECT_FALSE(test, e->index_cpu_online);
 		KUNIT_EXPECT_TRUE(test, e->sleepable);
 	}
+}
+
+/* Every notification of one add comes from one task, as on Windows. */
+static void hotadd_one_task_for_start_and_complete(struct kunit *test)
+{
+	struct hotadd_result *h = hotadd_run(test);
+	unsigned int i;
+
+	KUNIT_ASSERT_GT(test, h->n, 0U);
+	for (i = 1; i < h->n; i++)
+		KUNIT_EXPECT_PTR_EQ_MSG(test, h->ev[i].task, h->ev[0].task, "event %u", i);
+}
+
+/* That task is a kthread Linux lets move, not a bound per-CPU one. */
+static void hotadd_add_thread_not_per_cpu(struct kunit *test)
+{
+	struct hotadd_result *h = hotadd_run(test);
+	struct rec_event *e = hotadd_event(test, h, HA_PLAIN, KeProcessorAddCompleteNotify);
+
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_TRUE(test, e->kthread);
+	KUNIT_EXPECT_FALSE(test, e->bound);
+	KUNIT_EXPECT_GT(test, e->nr_allowed, 1U);
 }
 
 /* In Start the new index resolves both ways but is not counted yet. */
@@ -262,20 +294,23 @@ static void hotadd_start_index_resolvable(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, e->active, h->index);
 }
 
-/* Complete runs on the new CPU, online, in a task that may sleep. */
-static void hotadd_complete_on_new_cpu(struct kunit *test)
+/*
+ * Complete runs once the new CPU is online, on another CPU that was active
+ * before (drivers move to the new one themselves), in a task that may sleep.
+ */
+static void hotadd_complete_not_on_new_cpu(struct kunit *test)
 {
 	struct hotadd_result *h = hotadd_run(test);
 	struct rec_event *e;
 	int id;
 
-	for (id = HA_PLAIN; id <= HA_KILLER; id++) {
-		if (id == HA_SELF)
+	for (id = HA_PLAIN; id <= HA_AFTER; id++) {
+		if (id == HA_SELF || id == HA_VICTIM)
 			continue;
 		e = hotadd_event(test, h, id, KeProcessorAddCompleteNotify);
 		if (!e)
 			continue;
-		KUNIT_EXPECT_EQ(test, e->cpu, h->cpu);
+		KUNIT_EXPECT_NE_MSG(test, e->cpu, h->cpu, "registration %d", id);
 		KUNIT_EXPECT_TRUE(test, e->index_cpu_online);
 		KUNIT_EXPECT_PTR_NE(test, e->task, h->adder);
 		KUNIT_EXPECT_TRUE(test, e->sleepable);
@@ -285,7 +320,31 @@ static void hotadd_complete_on_new_cpu(struct kunit *test)
 						 KeProcessorAddCompleteNotify));
 }
 
-/* From Complete on, the processor is active and is the current one. */
+/* A callback that moves to the new processor in Complete runs there. */
+static void hotadd_move_to_new_cpu_in_complete(struct kunit *test)
+{
+	struct hotadd_result *h = hotadd_run(test);
+	struct rec_event *e = hotadd_event(test, h, HA_MOVER, KeProcessorAddCompleteNotify);
+
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, e->moved_cpu, h->cpu);
+}
+
+/* The affinity the mover left behind is gone by the next callback. */
+static void hotadd_affinity_leak_undone(struct kunit *test)
+{
+	struct hotadd_result *h = hotadd_run(test);
+	struct rec_event *mover = hotadd_event(test, h, HA_MOVER, KeProcessorAddCompleteNotify);
+	struct rec_event *e = hotadd_event(test, h, HA_AFTER, KeProcessorAddCompleteNotify);
+
+	KUNIT_ASSERT_NOT_NULL(test, mover);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_NE(test, e->cpu, h->cpu);
+	KUNIT_EXPECT_FALSE(test, e->allowed_target);
+	KUNIT_EXPECT_EQ(test, e->nr_allowed, mover->nr_allowed);
+}
+
+/* From Complete on, the processor is active and resolves both ways. */
 static void hotadd_complete_counts_it(struct kunit *test)
 {
 	struct hotadd_result *h = hotadd_run(test);
@@ -294,11 +353,11 @@ static void hotadd_complete_counts_it(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	KUNIT_EXPECT_EQ(test, e->status, STATUS_SUCCESS);
 	KUNIT_EXPECT_EQ(test, e->active, h->index + 1);
-	KUNIT_EXPECT_EQ(test, e->current_index, h->index);
-	KUNIT_EXPECT_EQ(test, (ULONG)e->current_pn.Group, h->index / 64);
-	KUNIT_EXPECT_EQ(test, (ULONG)e->current_pn.Number, h->index % 64);
-	KUNIT_EXPECT_EQ(test, e->current_pn.Reserved, 0);
+	KUNIT_EXPECT_NE(test, e->current_index, h->index);
 	KUNIT_EXPECT_EQ(test, e->resolve, STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, e->resolved.Group, e->pn.Group);
+	KUNIT_EXPECT_EQ(test, e->resolved.Number, e->pn.Number);
+	KUNIT_EXPECT_EQ(test, e->back, h->index);
 	KUNIT_EXPECT_EQ(test, e->index_to_cpu, h->cpu);
 }
 
@@ -404,7 +463,10 @@ static void veto_fifo_shared_status(struct kunit *test)
 		test_expect_event(test, i, i + 1, KeProcessorAddStartNotify, index);
 		test_expect_event(test, i + 3, i + 1, KeProcessorAddFailureNotify, index);
 		KUNIT_EXPECT_PTR_EQ(test, rec_get(i)->op, rec_get(0)->op);
-		KUNIT_EXPECT_PTR_EQ(test, rec_get(i)->task, current);
+		/* Start and Failure from the add thread, one task */
+		KUNIT_EXPECT_PTR_NE(test, rec_get(i)->task, current);
+		KUNIT_EXPECT_PTR_EQ(test, rec_get(i)->task, rec_get(0)->task);
+		KUNIT_EXPECT_PTR_EQ(test, rec_get(i + 3)->task, rec_get(0)->task);
 		KUNIT_EXPECT_FALSE(test, rec_get(i)->index_cpu_online);
 		KUNIT_EXPECT_EQ(test, rec_get(i + 3)->status, STATUS_INSUFFICIENT_RESOURCES);
 		KUNIT_EXPECT_EQ(test, (ULONG)rec_get(i + 3)->pn.Number, index % 64);
@@ -703,9 +765,13 @@ static struct kunit_case hotadd_cases[] = {
 	KUNIT_CASE(hotadd_start_then_complete_fifo),
 	KUNIT_CASE(hotadd_start_context),
 	KUNIT_CASE(hotadd_start_shares_one_status),
-	KUNIT_CASE(hotadd_start_in_adding_task_before_online),
+	KUNIT_CASE(hotadd_start_in_add_thread_before_online),
+	KUNIT_CASE(hotadd_one_task_for_start_and_complete),
+	KUNIT_CASE(hotadd_add_thread_not_per_cpu),
 	KUNIT_CASE(hotadd_start_index_resolvable),
-	KUNIT_CASE(hotadd_complete_on_new_cpu),
+	KUNIT_CASE(hotadd_complete_not_on_new_cpu),
+	KUNIT_CASE(hotadd_move_to_new_cpu_in_complete),
+	KUNIT_CASE(hotadd_affinity_leak_undone),
 	KUNIT_CASE(hotadd_complete_counts_it),
 	KUNIT_CASE(hotadd_complete_status_write_ignored),
 	KUNIT_CASE(hotadd_informational_status_no_veto),

@@ -3,10 +3,10 @@
  * Shared by the kecpuhp KUnit suites: a recorder of notifications, and
  * registrations configured to misbehave in the ways the contract covers.
  *
- * The guest boots with maxcpus=2 of 6 vCPUs: CPUs 2-5 are new to kecpuhp.
+ * The guest boots with maxcpus=2 of 10 vCPUs: CPUs 2-9 are new to kecpuhp.
  * A successful add uses one of them for good; a vetoed or failed add does
- * not, so most cases veto. Only two adds succeed in the whole module (see
- * hotadd_test.c), which leaves two new CPUs to spare.
+ * not, so most cases veto. Four adds succeed in the suites here (two in
+ * hotadd_test.c, two in addpath_test.c), which leaves new CPUs to spare.
  *
  * Registrations made through test_register() and CPUs taken offline through
  * test_remove_cpu() are undone by test_exit(), the .exit of every suite, so
@@ -39,7 +39,12 @@ struct rec_event {
 	NTSTATUS op_in;				/* *OperationStatus on entry */
 	NTSTATUS op_out;			/* *OperationStatus on return */
 	int cpu;				/* smp_processor_id() */
+	int moved_cpu;				/* the CPU after move_in_complete */
 	bool sleepable;				/* no preempt count, irqs on */
+	bool kthread;				/* PF_KTHREAD */
+	bool bound;				/* PF_NO_SETAFFINITY: Linux won't move it */
+	unsigned int nr_allowed;		/* current->nr_cpus_allowed */
+	bool allowed_target;			/* the index's CPU in current->cpus_ptr */
 	bool index_cpu_online;
 	struct task_struct *task;
 	ULONG active;				/* KeQueryActiveProcessorCountEx(ALL) */
@@ -61,6 +66,7 @@ struct test_reg {
 	ULONG veto_at;			/* replay index to veto at */
 	NTSTATUS write_after_start;	/* written in Complete/Failure */
 	bool sleep_in_complete;		/* sleeps 1-2 ms in Complete */
+	bool move_in_complete;		/* moves to the new CPU in Complete, stays */
 	bool scribble;			/* overwrites *ChangeContext, any state */
 	bool dereg_self;		/* in hot-add Start */
 	struct test_reg *dereg_other;	/* in hot-add Start */
@@ -88,10 +94,16 @@ void test_exit(struct kunit *test);
 void test_expect_event(struct kunit *test, unsigned int i, int reg,
 		       KE_PROCESSOR_CHANGE_NOTIFY_STATE state, ULONG index);
 
+/* lifecycle_test.c, for kecpuhp_test_helper.ko (helper.c) */
+void test_helper_called(KE_PROCESSOR_CHANGE_NOTIFY_STATE state);
+void test_helper_publish(PPROCESSOR_CALLBACK_FUNCTION fn);
+PROCESSOR_CALLBACK_FUNCTION test_helper_callback;
+
 extern struct kunit_suite kecpuhp_procnum_suite;
 extern struct kunit_suite kecpuhp_add_existing_suite;
 extern struct kunit_suite kecpuhp_misuse_suite;
 extern struct kunit_suite kecpuhp_hotadd_suite;
 extern struct kunit_suite kecpuhp_lifecycle_suite;
+extern struct kunit_suite kecpuhp_addpath_suite;
 
 #endif /* _KECPUHP_TEST_H */

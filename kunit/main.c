@@ -8,7 +8,8 @@
 #include "kecpuhp_test.h"
 
 kunit_test_suites(&kecpuhp_procnum_suite, &kecpuhp_add_existing_suite,
-		  &kecpuhp_misuse_suite, &kecpuhp_hotadd_suite, &kecpuhp_lifecycle_suite);
+		  &kecpuhp_misuse_suite, &kecpuhp_hotadd_suite, &kecpuhp_addpath_suite,
+		  &kecpuhp_lifecycle_suite);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit suites for kecpuhp, on real CPU hotplug");

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The notification recorder: callbacks run in other threads (Complete on
- * the new CPU's hotplug thread), so they only record; the test thread
- * asserts afterwards.
+ * The notification recorder: hot-add callbacks run in kecpuhp's add
+ * thread, so they only record; the test thread asserts afterwards.
  *
  * Every registration a case makes is remembered, and test_exit() (the
  * .exit of every suite, which also runs after a failed assertion)
@@ -71,9 +70,15 @@ static void rec_fill(struct rec_event *e, struct test_reg *r,
 		.active = KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS),
 		.back = KeGetProcessorIndexFromNumber(&cc->ProcNumber),
 		.index_to_cpu = kecpuhp_index_to_cpu(cc->NtNumber),
+		.moved_cpu = -1,
+		.kthread = current->flags & PF_KTHREAD,
+		.bound = current->flags & PF_NO_SETAFFINITY,
+		.nr_allowed = current->nr_cpus_allowed,
 	};
 	e->resolve = KeGetProcessorNumberFromIndex(cc->NtNumber, &e->resolved);
 	e->index_cpu_online = e->index_to_cpu >= 0 && cpu_online(e->index_to_cpu);
+	e->allowed_target = e->index_to_cpu >= 0 &&
+			    cpumask_test_cpu(e->index_to_cpu, current->cpus_ptr);
 	preempt_disable();
 	e->cpu = smp_processor_id();
 	e->current_index = KeGetCurrentProcessorNumberEx(&e->current_pn);
@@ -136,6 +141,11 @@ void test_callback(PVOID ctx, PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT cc, PNTSTATUS 
 			*op = r->write_after_start;
 		if (e.state == KeProcessorAddCompleteNotify && r->sleep_in_complete)
 			usleep_range(1000, 2000);
+		/* as HyperPlatform does, without moving back */
+		if (e.state == KeProcessorAddCompleteNotify && r->move_in_complete &&
+		    e.index_to_cpu >= 0 &&
+		    !set_cpus_allowed_ptr(current, cpumask_of(e.index_to_cpu)))
+			e.moved_cpu = raw_smp_processor_id();
 	} else if (!r->handle) {	/* still inside Register: a replay */
 		test_replay_actions(r, e.index, op);
 	} else {

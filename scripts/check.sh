@@ -32,10 +32,11 @@ boot() {
 	local name=$1 kver=$2 smp=$3 maxcpus=$4 append=$5 script=$6 kdir=$7 status=0
 	local mods=() ko
 	wanted "${name%-*}" || return 0
-	for ko in shim/kecpuhp.ko kunit/kecpuhp_test.ko samples/kecpuhp_sample.ko \
-		  stress/kecpuhp_stress.ko stress/kecpuhp_fixture.ko; do
+	for ko in shim/kecpuhp.ko kunit/kecpuhp_test.ko kunit/kecpuhp_test_helper.ko \
+		  samples/kecpuhp_sample.ko stress/kecpuhp_stress.ko stress/kecpuhp_fixture.ko; do
 		[ -f "$out/$kver/$ko" ] && mods+=("$out/$kver/$ko")
 	done
+	mods+=(scripts/guest/modprobe-fixture.sh)
 	echo "$STRESS_SECONDS" >"$out/stress_seconds"
 	bash scripts/mkinitramfs.sh "$out/$name.cpio.gz" "scripts/guest/$script" \
 		"${mods[@]}" "$out/stress_seconds"
@@ -68,7 +69,7 @@ for kver in $KVERS; do
 	[ -f "$out/$kver/kunit/kecpuhp_test.ko" ] ||
 		say "no kunit/kecpuhp_test.ko for $kver: KUnit boot skipped"
 	[ -f "$out/$kver/kunit/kecpuhp_test.ko" ] &&
-		boot "kunit-$kver" "$kver" 6 6 "maxcpus=2" kunit.sh "$kdir"
+		boot "kunit-$kver" "$kver" 10 10 "maxcpus=2" kunit.sh "$kdir"
 	boot "hotadd-$kver" "$kver" 2 5 "" hotadd.sh "$kdir"
 	[ "$kver" = 6.12 ] &&
 		boot "robustness-$kver" "$kver" 6 6 "maxcpus=2 kmemleak=on" robustness.sh "$kdir"

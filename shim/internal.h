@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kecpuhp internals shared by the files of the module. Each file has one job:
- *   registry.c  the registration list, handles, Register/Deregister, unload
- *   notify.c    the notification sequencing: cpuhp callbacks, replays
- *   procnum.c   the processor numbering and the index/group queries
- *   debugfs.c   the debug surface
- *   main.c      module init/exit: the cpuhp states and the module notifier
+ *   registry.c   the registration list, handles, Register/Deregister, unload
+ *   notify.c     the notification sequencing: the add path and its
+ *                per-processor add state, the cpuhp callbacks, replays
+ *   addthread.c  the add thread that delivers every hot-add notification
+ *   procnum.c    the processor numbering and the index/group queries
+ *   debugfs.c    the debug surface
+ *   main.c       module init/exit: the cpuhp states and the module notifier
  */
 #ifndef _KECPUHP_INTERNAL_H
 #define _KECPUHP_INTERNAL_H
@@ -19,18 +21,19 @@
 
 /* kecpuhp_reg.bits */
 #define KECPUHP_REG_DEAD	BIT(0)	/* deregistered; freed after the pass */
-#define KECPUHP_REG_STARTED	BIT(1)	/* got Start of the add in flight */
-#define KECPUHP_REG_REPORTED	BIT(2)	/* status misuse already reported */
+#define KECPUHP_REG_REPORTED	BIT(1)	/* status misuse already reported */
 
 /*
  * One registration. Kept within 64 bytes (one kmalloc-64 object): drivers
  * may register one per device, and the count is unlimited.
  */
 struct kecpuhp_reg {
-	struct list_head node;		/* kecpuhp_regs, registration order */
+	struct list_head node;		/* kecpuhp_regs, registration order; RCU */
 	PPROCESSOR_CALLBACK_FUNCTION fn;
 	PVOID ctx;
+	unsigned long caller;		/* return address of the Register call */
 	u32 id;				/* the handle given to the driver */
+	u32 add_epoch;			/* the hot-add whose Start it got */
 	u16 flags;			/* the Windows Flags argument */
 	u16 bits;			/* KECPUHP_REG_* */
 	u32 count[KECPUHP_NR_STATES];	/* notifications delivered, by state */
@@ -49,19 +52,38 @@ void kecpuhp_registry_exit(void);
 /* notify.c */
 int kecpuhp_cpu_prepare(unsigned int cpu);
 int kecpuhp_cpu_online(unsigned int cpu);
+int kecpuhp_cpu_offline(unsigned int cpu);
 int kecpuhp_cpu_dead(unsigned int cpu);
 bool kecpuhp_replay_existing(struct kecpuhp_reg *reg);
 
-/* procnum.c */
+/* addthread.c */
+int kecpuhp_add_thread_start(void);
+void kecpuhp_add_thread_stop(void);
+void kecpuhp_add_thread_run(void (*pass)(void *arg), void *arg);
+void kecpuhp_add_thread_calling(const void *fn);
+bool kecpuhp_in_add_thread(void);
+pid_t kecpuhp_add_thread_pid(void);
+
+/* procnum.c: the per-processor add state, driven by notify.c */
+enum kecpuhp_add_state {
+	KECPUHP_ADD_NONE,	/* no index: never announced, or its add failed */
+	KECPUHP_ADD_STARTED,	/* index reserved, Start delivered */
+	KECPUHP_ADD_ACTIVE,	/* Complete delivered: an index for good */
+};
+
 int kecpuhp_procnum_init(void);
 void kecpuhp_procnum_exit(void);
-u32 kecpuhp_index_reserve(unsigned int cpu);
-void kecpuhp_index_release(unsigned int cpu);
-void kecpuhp_index_activate(u32 index);
+enum kecpuhp_add_state kecpuhp_add_state(unsigned int cpu);
+int kecpuhp_add_in_flight(void);
+int kecpuhp_index_reserve(unsigned int cpu, u32 *index);
+int kecpuhp_index_release(unsigned int cpu);
+int kecpuhp_index_activate(unsigned int cpu);
 bool kecpuhp_index_is_active(u32 index);
 u32 kecpuhp_assigned_count(void);
 u32 kecpuhp_active_count(void);
 PROCESSOR_NUMBER kecpuhp_index_number(u32 index);
+void kecpuhp_index_mark_failed_online(u32 index);
+bool kecpuhp_index_failed_online(u32 index);
 
 /* debugfs.c */
 void kecpuhp_debugfs_init(int prepare_state, int online_state);

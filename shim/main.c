@@ -4,8 +4,11 @@
  *
  * Module glue: number the CPUs online now and install the shim's two cpuhp
  * states in one hotplug-locked step, so no CPU can come online unseen, then
- * watch module unloads and publish the debug surface.
+ * watch module unloads and publish the debug surface. The add thread runs
+ * before the states exist and stops after they are gone.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/module.h>
@@ -15,7 +18,7 @@
 static int kecpuhp_prepare_state;
 static int kecpuhp_online_state;
 
-static int kecpuhp_cpuhp_init(void)
+static int __init kecpuhp_cpuhp_init(void)
 {
 	int ret;
 
@@ -29,7 +32,7 @@ static int kecpuhp_cpuhp_init(void)
 		goto out_procnum;
 	kecpuhp_prepare_state = ret;
 	ret = cpuhp_setup_state_nocalls_cpuslocked(CPUHP_AP_ONLINE_DYN, "kecpuhp:online",
-						   kecpuhp_cpu_online, NULL);
+						   kecpuhp_cpu_online, kecpuhp_cpu_offline);
 	if (ret < 0)
 		goto out_prepare;
 	kecpuhp_online_state = ret;
@@ -56,21 +59,28 @@ static int __init kecpuhp_init(void)
 {
 	int ret;
 
+	ret = kecpuhp_add_thread_start();
+	if (ret)
+		return ret;
 	ret = kecpuhp_cpuhp_init();
 	if (ret) {
-		pr_err("kecpuhp: cannot install the cpuhp states: %d\n", ret);
-		return ret;
+		pr_err("cannot install the cpuhp states: %d\n", ret);
+		goto out_thread;
 	}
 	ret = register_module_notifier(&kecpuhp_module_nb);
-	if (ret) {
-		kecpuhp_cpuhp_exit();
-		return ret;
-	}
+	if (ret)
+		goto out_cpuhp;
 	kecpuhp_debugfs_init(kecpuhp_prepare_state, kecpuhp_online_state);
-	pr_info("kecpuhp: %u processors active of %u possible (cpuhp states %d, %d)\n",
+	pr_info("%u processors active of %u possible (cpuhp states %d, %d; add thread pid %d)\n",
 		kecpuhp_active_count(), num_possible_cpus(),
-		kecpuhp_prepare_state, kecpuhp_online_state);
+		kecpuhp_prepare_state, kecpuhp_online_state, kecpuhp_add_thread_pid());
 	return 0;
+
+out_cpuhp:
+	kecpuhp_cpuhp_exit();
+out_thread:
+	kecpuhp_add_thread_stop();
+	return ret;
 }
 
 static void __exit kecpuhp_exit(void)
@@ -78,6 +88,7 @@ static void __exit kecpuhp_exit(void)
 	kecpuhp_debugfs_exit();
 	unregister_module_notifier(&kecpuhp_module_nb);
 	kecpuhp_cpuhp_exit();
+	kecpuhp_add_thread_stop();
 	kecpuhp_registry_exit();
 }
 

@@ -1,34 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Processor numbering: the Windows processor index of every processor the
- * shim has seen come online, and the Windows index/group queries on it.
+ * shim has seen come online, its add state, and the Windows index/group
+ * queries on it.
  *
  * Indices are dense and never withdrawn: CPUs online at load get 0..N-1 in
- * ascending Linux CPU id, then each new CPU gets the next index in its
- * Start notification (so it resolves from Start on) and counts as active
- * from Complete on. A failed add gives its index back for the next add.
- * Windows has no hot-remove, so a CPU going offline keeps its index and
- * stays counted. Groups hold 64 processors: index = group * 64 + number.
+ * ascending Linux CPU id, then each new CPU gets the next index when its
+ * add starts (so it resolves from Start on) and counts as active from
+ * Complete on. Each CPU has an explicit add state, none -> started ->
+ * active, and at most one CPU is started at a time (notify.c refuses a
+ * second add while one is parked), so the started index is always the
+ * last one and a failed add gives it back for the next add. Windows has no
+ * hot-remove, so a CPU going offline keeps its index and stays counted.
+ * Groups hold 64 processors: index = group * 64 + number.
  *
  * Writers are serialized by the CPU hotplug lock (they run from cpuhp
  * callbacks or under cpus_read_lock() at load). Readers take no lock and
- * may run in any context: the counts are published with release stores
- * after the table entries they cover.
+ * may run in any context: every count is published with a release store
+ * after the table entries it covers, and read with an acquire load.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
 #include <linux/cpumask.h>
 #include <linux/errno.h>
 #include <linux/export.h>
 #include <linux/minmax.h>
 #include <linux/percpu.h>
+#include <linux/printk.h>
 #include <linux/slab.h>
 
 #include "internal.h"
 
 static u32 kecpuhp_max_count;		/* possible CPUs: constant */
 static int *kecpuhp_index_cpu;		/* index -> Linux CPU id */
+static unsigned long *kecpuhp_failed_online;	/* by index: see notify.c */
 static u32 kecpuhp_assigned;		/* indices that resolve */
 static u32 kecpuhp_active;		/* indices whose add completed */
+static int kecpuhp_in_flight = -1;	/* the CPU in KECPUHP_ADD_STARTED */
 static DEFINE_PER_CPU(u32, kecpuhp_cpu_index) = INVALID_PROCESSOR_INDEX;
+static DEFINE_PER_CPU(u8, kecpuhp_cpu_state);	/* enum kecpuhp_add_state */
 
 static u32 kecpuhp_max_groups(void)
 {
@@ -63,7 +74,7 @@ PROCESSOR_NUMBER kecpuhp_index_number(u32 index)
 
 u32 kecpuhp_assigned_count(void)
 {
-	/* Pairs with the release in reserve: the entries below are written. */
+	/* Pairs with the releases in reserve/release: the entries are written. */
 	return smp_load_acquire(&kecpuhp_assigned);
 }
 
@@ -73,34 +84,77 @@ u32 kecpuhp_active_count(void)
 	return smp_load_acquire(&kecpuhp_active);
 }
 
-/* Give @cpu the next index; it resolves as soon as this returns. */
-u32 kecpuhp_index_reserve(unsigned int cpu)
+enum kecpuhp_add_state kecpuhp_add_state(unsigned int cpu)
 {
-	u32 index = kecpuhp_assigned;
-
-	WRITE_ONCE(kecpuhp_index_cpu[index], cpu);
-	WRITE_ONCE(per_cpu(kecpuhp_cpu_index, cpu), index);
-	/* Publish the count after the entries it covers. */
-	smp_store_release(&kecpuhp_assigned, index + 1);
-	return index;
+	return READ_ONCE(per_cpu(kecpuhp_cpu_state, cpu));
 }
 
-/* Take back the index of @cpu, whose add failed: always the last one. */
-void kecpuhp_index_release(unsigned int cpu)
+/* The CPU whose add is between Start and Complete/Failure, or -1. */
+int kecpuhp_add_in_flight(void)
+{
+	return READ_ONCE(kecpuhp_in_flight);
+}
+
+/* A transition from a state @cpu is not in: refused, and said. */
+static int kecpuhp_add_mismatch(unsigned int cpu, const char *what)
+{
+	pr_err("CPU%u: cannot %s in add state %d (CPU%d in flight); refused\n",
+	       cpu, what, kecpuhp_add_state(cpu), kecpuhp_add_in_flight());
+	return -EINVAL;
+}
+
+static void kecpuhp_set_add_state(unsigned int cpu, enum kecpuhp_add_state state)
+{
+	WRITE_ONCE(per_cpu(kecpuhp_cpu_state, cpu), state);
+}
+
+/* none -> started: give @cpu the next index; it resolves from now on. */
+int kecpuhp_index_reserve(unsigned int cpu, u32 *index)
+{
+	u32 next = kecpuhp_assigned;
+
+	if (kecpuhp_add_state(cpu) != KECPUHP_ADD_NONE || kecpuhp_in_flight >= 0 ||
+	    next >= kecpuhp_max_count)
+		return kecpuhp_add_mismatch(cpu, "reserve an index");
+	WRITE_ONCE(kecpuhp_index_cpu[next], cpu);
+	/* The count covers the table entry before the per-CPU index names it. */
+	smp_store_release(&kecpuhp_assigned, next + 1);
+	/* Pairs with kecpuhp_cpu_to_index(): the count is seen covering it. */
+	smp_store_release(per_cpu_ptr(&kecpuhp_cpu_index, cpu), next);
+	kecpuhp_set_add_state(cpu, KECPUHP_ADD_STARTED);
+	WRITE_ONCE(kecpuhp_in_flight, cpu);
+	*index = next;
+	return 0;
+}
+
+/* started -> none: the add of @cpu failed; its index goes back. */
+int kecpuhp_index_release(unsigned int cpu)
 {
 	u32 index = per_cpu(kecpuhp_cpu_index, cpu);
 
-	WARN_ON_ONCE(index + 1 != kecpuhp_assigned || index < kecpuhp_active);
-	/* Withdraw the count before the entry goes stale. */
+	if (kecpuhp_add_state(cpu) != KECPUHP_ADD_STARTED || kecpuhp_in_flight != cpu)
+		return kecpuhp_add_mismatch(cpu, "release its index");
+	/* Unname the index before the count stops covering it. */
+	smp_store_release(per_cpu_ptr(&kecpuhp_cpu_index, cpu), INVALID_PROCESSOR_INDEX);
+	/* Pairs with kecpuhp_assigned_count(): the entry is unnamed first. */
 	smp_store_release(&kecpuhp_assigned, index);
-	WRITE_ONCE(per_cpu(kecpuhp_cpu_index, cpu), INVALID_PROCESSOR_INDEX);
+	kecpuhp_set_add_state(cpu, KECPUHP_ADD_NONE);
+	WRITE_ONCE(kecpuhp_in_flight, -1);
+	return 0;
 }
 
-void kecpuhp_index_activate(u32 index)
+/* started -> active: the index of @cpu counts as active for good. */
+int kecpuhp_index_activate(unsigned int cpu)
 {
-	WARN_ON_ONCE(index != kecpuhp_active || index >= kecpuhp_assigned);
+	u32 index = per_cpu(kecpuhp_cpu_index, cpu);
+
+	if (kecpuhp_add_state(cpu) != KECPUHP_ADD_STARTED || kecpuhp_in_flight != cpu)
+		return kecpuhp_add_mismatch(cpu, "activate its index");
 	/* Pairs with kecpuhp_active_count(). */
 	smp_store_release(&kecpuhp_active, index + 1);
+	kecpuhp_set_add_state(cpu, KECPUHP_ADD_ACTIVE);
+	WRITE_ONCE(kecpuhp_in_flight, -1);
+	return 0;
 }
 
 bool kecpuhp_index_is_active(u32 index)
@@ -108,24 +162,44 @@ bool kecpuhp_index_is_active(u32 index)
 	return index < kecpuhp_active_count();
 }
 
+/* Linux rolled back the online that delivered Complete for @index. */
+void kecpuhp_index_mark_failed_online(u32 index)
+{
+	set_bit(index, kecpuhp_failed_online);
+}
+
+bool kecpuhp_index_failed_online(u32 index)
+{
+	return index < kecpuhp_max_count && test_bit(index, kecpuhp_failed_online);
+}
+
 /* Number the CPUs online at load. Called with the hotplug lock held. */
-int kecpuhp_procnum_init(void)
+int __init kecpuhp_procnum_init(void)
 {
 	unsigned int cpu;
+	u32 index;
 
 	kecpuhp_max_count = num_possible_cpus();
 	kecpuhp_index_cpu = kcalloc(kecpuhp_max_count, sizeof(*kecpuhp_index_cpu),
 				    GFP_KERNEL);
-	if (!kecpuhp_index_cpu)
+	kecpuhp_failed_online = bitmap_zalloc(kecpuhp_max_count, GFP_KERNEL);
+	if (!kecpuhp_index_cpu || !kecpuhp_failed_online) {
+		kecpuhp_procnum_exit();
 		return -ENOMEM;
-	for_each_online_cpu(cpu)
-		kecpuhp_index_activate(kecpuhp_index_reserve(cpu));
+	}
+	for_each_online_cpu(cpu) {
+		if (kecpuhp_index_reserve(cpu, &index) || kecpuhp_index_activate(cpu)) {
+			kecpuhp_procnum_exit();
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
 void kecpuhp_procnum_exit(void)
 {
 	kfree(kecpuhp_index_cpu);
+	bitmap_free(kecpuhp_failed_online);
 }
 
 /**
@@ -328,14 +402,27 @@ EXPORT_SYMBOL_GPL(kecpuhp_index_to_cpu);
  * kecpuhp_cpu_to_index - the processor index of a Linux CPU
  * @cpu: a Linux CPU id
  *
+ * The answer may be stale by one add as soon as it is returned: a CPU
+ * whose add is in flight gets or loses its index under the caller's feet.
+ *
  * Context: any, lock-free.
  * Return: the processor index, or %INVALID_PROCESSOR_INDEX if @cpu has
  * none (never came online since the shim loaded, or no such CPU).
  */
 u32 kecpuhp_cpu_to_index(unsigned int cpu)
 {
+	u32 index;
+
 	if (cpu >= nr_cpu_ids || !cpu_possible(cpu))
 		return INVALID_PROCESSOR_INDEX;
-	return READ_ONCE(per_cpu(kecpuhp_cpu_index, cpu));
+	/*
+	 * Pairs with the releases in reserve/release: an index read here is
+	 * covered by the count read next, unless its add failed meanwhile,
+	 * which the bound check catches.
+	 */
+	index = smp_load_acquire(per_cpu_ptr(&kecpuhp_cpu_index, cpu));
+	if (index >= kecpuhp_assigned_count())
+		return INVALID_PROCESSOR_INDEX;
+	return index;
 }
 EXPORT_SYMBOL_GPL(kecpuhp_cpu_to_index);

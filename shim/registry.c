@@ -4,22 +4,30 @@
  * KeDeregisterProcessorChangeCallback(), the handles they exchange, and the
  * clean-up when a driver module goes away with registrations left.
  *
- * Registrations live on one list in registration order; the cpuhp callbacks
- * in notify.c walk it, so the shim needs two cpuhp states whatever the number
- * of registrations. A handle is a registration id, looked up in an xarray:
- * a NULL, stale, bogus or doubly-freed handle is reported, never followed.
- * Ids are allocated cyclically, so a stale handle does not name a newer
- * registration until the 32-bit id space wraps.
+ * Registrations live on one list in registration order; the notification
+ * passes in notify.c walk it, so the shim needs two cpuhp states whatever
+ * the number of registrations. A handle is a registration id, looked up in
+ * an xarray: a NULL, stale, bogus or doubly-freed handle is reported, never
+ * followed. Ids are allocated cyclically, so a stale handle does not name a
+ * newer registration until the 32-bit id space wraps.
  *
- * Locking: cpus_read_lock() first, then kecpuhp_regs_mutex, never the
- * reverse. cpuhp callbacks already run under the hotplug lock and take only
- * the mutex. Callbacks of drivers run with the mutex held, by exactly one
- * task at a time: that task is recorded, so a call back into the API from a
- * callback is recognised instead of deadlocking. Deregistration from inside
- * a callback marks the registration dead; it is unlinked and freed when the
- * pass ends. Otherwise Register and Deregister are O(log R): an xarray
- * operation and a list insertion or removal.
+ * Locking: kecpuhp_regs_mutex guards the list and the registrations on it.
+ * Only a KE_PROCESSOR_CHANGE_ADD_EXISTING registration also takes
+ * cpus_read_lock(), first, for its replay; hot-add passes run in the add
+ * thread under the mutex while the adding task holds the hotplug lock.
+ * Driver callbacks run with the mutex held, by exactly one task at a time:
+ * that task is recorded, so a call back into the API from a callback is
+ * recognised instead of deadlocking. Deregistration from inside a callback
+ * marks the registration dead; it is unlinked and freed when the pass ends.
+ * Otherwise Register and Deregister are O(log R): an xarray operation and a
+ * list insertion or removal.
+ *
+ * The list is also walked under RCU alone, by the module notifier, so an
+ * unrelated module unload never waits for a notification pass: entries are
+ * unlinked with list_del_rcu() and freed after a grace period.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/cpu.h>
 #include <linux/export.h>
 #include <linux/hardirq.h>
@@ -41,7 +49,7 @@ static DEFINE_XARRAY_ALLOC1(kecpuhp_handles);
 static u32 kecpuhp_next_id;
 
 #define kecpuhp_misuse(caller, fmt, ...) \
-	pr_err_ratelimited("kecpuhp: %pS: " fmt "\n", caller, ##__VA_ARGS__)
+	pr_err_ratelimited("%pS: " fmt "\n", (void *)(caller), ##__VA_ARGS__)
 
 /* Take the registration lock; every driver callback runs under it. */
 void kecpuhp_regs_lock(void)
@@ -58,8 +66,8 @@ void kecpuhp_regs_unlock(void)
 	if (kecpuhp_regs_reap) {
 		list_for_each_entry_safe(reg, tmp, &kecpuhp_regs, node) {
 			if (reg->bits & KECPUHP_REG_DEAD) {
-				list_del(&reg->node);
-				kfree(reg);
+				list_del_rcu(&reg->node);
+				kvfree_rcu_mightsleep(reg);
 			}
 		}
 		kecpuhp_regs_reap = false;
@@ -83,6 +91,11 @@ bool kecpuhp_in_callback(void)
 	return READ_ONCE(kecpuhp_regs_owner) == current;
 }
 
+/*
+ * Only as good as the kernel's preempt count: without CONFIG_PREEMPT_COUNT
+ * a spinlock leaves no trace. might_sleep() after a passed check lets a
+ * debug kernel report what this cannot see.
+ */
 static bool kecpuhp_atomic_context(void)
 {
 	return preempt_count() || irqs_disabled() || rcu_preempt_depth();
@@ -90,7 +103,7 @@ static bool kecpuhp_atomic_context(void)
 
 /* Check what Register is given and where it is called from. */
 static bool kecpuhp_register_allowed(PPROCESSOR_CALLBACK_FUNCTION fn,
-				     ULONG flags, void *caller)
+				     ULONG flags, unsigned long caller)
 {
 	const char *why = NULL;
 
@@ -108,9 +121,10 @@ static bool kecpuhp_register_allowed(PPROCESSOR_CALLBACK_FUNCTION fn,
 	return !why;
 }
 
-/* A new registration, its handle reserved but not yet resolvable. */
+/* A new registration, not yet on the list. */
 static struct kecpuhp_reg *kecpuhp_reg_alloc(PPROCESSOR_CALLBACK_FUNCTION fn,
-					     PVOID ctx, ULONG flags)
+					     PVOID ctx, ULONG flags,
+					     unsigned long caller)
 {
 	struct kecpuhp_reg *reg = kzalloc(sizeof(*reg), GFP_KERNEL);
 
@@ -119,12 +133,59 @@ static struct kecpuhp_reg *kecpuhp_reg_alloc(PPROCESSOR_CALLBACK_FUNCTION fn,
 	reg->fn = fn;
 	reg->ctx = ctx;
 	reg->flags = flags;
-	if (xa_alloc_cyclic(&kecpuhp_handles, &reg->id, NULL, xa_limit_32b,
-			    &kecpuhp_next_id, GFP_KERNEL) < 0) {
-		kfree(reg);
-		return NULL;
-	}
+	reg->caller = caller;
 	return reg;
+}
+
+/*
+ * Give @reg its handle: resolvable at once when @entry is @reg, reserved
+ * only (resolving to nothing) when @entry is NULL.
+ */
+static int kecpuhp_reg_id(struct kecpuhp_reg *reg, void *entry)
+{
+	int ret = xa_alloc_cyclic(&kecpuhp_handles, &reg->id, entry, xa_limit_32b,
+				  &kecpuhp_next_id, GFP_KERNEL);
+
+	return ret < 0 ? ret : 0;
+}
+
+/* A plain registration: it hears of processors added from now on. */
+static bool kecpuhp_register_plain(struct kecpuhp_reg *reg)
+{
+	bool ok;
+
+	kecpuhp_regs_lock();
+	ok = !kecpuhp_reg_id(reg, reg);
+	if (ok)
+		list_add_tail_rcu(&reg->node, &kecpuhp_regs);
+	kecpuhp_regs_unlock();
+	return ok;
+}
+
+/*
+ * KE_PROCESSOR_CHANGE_ADD_EXISTING: the replay and the insertion under the
+ * hotplug read lock, so no processor comes or goes in between. The id is
+ * reserved first: nothing may fail once the driver was told Complete.
+ */
+static bool kecpuhp_register_existing(struct kecpuhp_reg *reg)
+{
+	bool ok;
+
+	if (kecpuhp_reg_id(reg, NULL))
+		return false;
+	cpus_read_lock();
+	kecpuhp_regs_lock();
+	ok = kecpuhp_replay_existing(reg);
+	if (ok) {
+		/* The slot is reserved: storing into it does not allocate. */
+		xa_store(&kecpuhp_handles, reg->id, reg, GFP_KERNEL);
+		list_add_tail_rcu(&reg->node, &kecpuhp_regs);
+	}
+	kecpuhp_regs_unlock();
+	cpus_read_unlock();
+	if (!ok)
+		xa_erase(&kecpuhp_handles, reg->id);
+	return ok;
 }
 
 /*
@@ -141,8 +202,8 @@ static void kecpuhp_reg_kill(struct kecpuhp_reg *reg, bool in_pass)
 		kecpuhp_regs_reap = true;
 		return;
 	}
-	list_del(&reg->node);
-	kfree(reg);
+	list_del_rcu(&reg->node);
+	kvfree_rcu_mightsleep(reg);
 }
 
 /**
@@ -169,32 +230,25 @@ static void kecpuhp_reg_kill(struct kecpuhp_reg *reg, bool in_pass)
 PVOID KeRegisterProcessorChangeCallback(PPROCESSOR_CALLBACK_FUNCTION CallbackFunction,
 					PVOID CallbackContext, ULONG Flags)
 {
-	void *caller = __builtin_return_address(0);
+	unsigned long caller = _RET_IP_;
 	struct kecpuhp_reg *reg;
-	bool ok = true;
+	bool ok;
 
 	if (!kecpuhp_register_allowed(CallbackFunction, Flags, caller))
 		return NULL;
-	reg = kecpuhp_reg_alloc(CallbackFunction, CallbackContext, Flags);
+	might_sleep();
+	reg = kecpuhp_reg_alloc(CallbackFunction, CallbackContext, Flags, caller);
 	if (!reg) {
 		kecpuhp_misuse(caller, "%s: out of memory; returning NULL", __func__);
 		return NULL;
 	}
-
-	cpus_read_lock();
-	kecpuhp_regs_lock();
 	if (Flags & KE_PROCESSOR_CHANGE_ADD_EXISTING)
-		ok = kecpuhp_replay_existing(reg);
-	if (ok) {
-		/* The slot is reserved: storing into it does not allocate. */
-		xa_store(&kecpuhp_handles, reg->id, reg, GFP_KERNEL);
-		list_add_tail(&reg->node, &kecpuhp_regs);
-	}
-	kecpuhp_regs_unlock();
-	cpus_read_unlock();
-
+		ok = kecpuhp_register_existing(reg);
+	else
+		ok = kecpuhp_register_plain(reg);
 	if (!ok) {
-		xa_erase(&kecpuhp_handles, reg->id);
+		if (!(Flags & KE_PROCESSOR_CHANGE_ADD_EXISTING))
+			kecpuhp_misuse(caller, "%s: out of memory; returning NULL", __func__);
 		kfree(reg);
 		return NULL;
 	}
@@ -203,7 +257,7 @@ PVOID KeRegisterProcessorChangeCallback(PPROCESSOR_CALLBACK_FUNCTION CallbackFun
 EXPORT_SYMBOL_GPL(KeRegisterProcessorChangeCallback);
 
 /* Deregister @handle with the registration lock held by this task. */
-static void kecpuhp_deregister_locked(PVOID handle, void *caller, bool in_pass)
+static void kecpuhp_deregister_locked(PVOID handle, unsigned long caller, bool in_pass)
 {
 	unsigned long id = (unsigned long)handle;
 	struct kecpuhp_reg *reg = NULL;
@@ -240,28 +294,54 @@ static void kecpuhp_deregister_locked(PVOID handle, void *caller, bool in_pass)
  */
 void KeDeregisterProcessorChangeCallback(PVOID CallbackHandle)
 {
-	void *caller = __builtin_return_address(0);
+	unsigned long caller = _RET_IP_;
 
 	if (!CallbackHandle) {
 		kecpuhp_misuse(caller, "%s: NULL handle; ignored", __func__);
 		return;
 	}
 	if (kecpuhp_atomic_context()) {
-		kecpuhp_misuse(caller, "%s: called from atomic context; handle %p stays registered",
-			       __func__, CallbackHandle);
+		kecpuhp_misuse(caller, "%s: called from atomic context; handle %lu stays",
+			       __func__, (unsigned long)CallbackHandle);
 		return;
 	}
 	if (kecpuhp_in_callback()) {
 		kecpuhp_deregister_locked(CallbackHandle, caller, true);
 		return;
 	}
-	cpus_read_lock();
+	might_sleep();
 	kecpuhp_regs_lock();
 	kecpuhp_deregister_locked(CallbackHandle, caller, false);
 	kecpuhp_regs_unlock();
-	cpus_read_unlock();
 }
 EXPORT_SYMBOL_GPL(KeDeregisterProcessorChangeCallback);
+
+/* The callback or the Register call of @reg lives in @mod. */
+static bool kecpuhp_reg_owned_by(const struct kecpuhp_reg *reg, struct module *mod)
+{
+	return within_module((unsigned long)reg->fn, mod) ||
+	       within_module(reg->caller, mod);
+}
+
+/*
+ * Without a lock: every module unload in the system passes here, and must
+ * not wait for a notification pass of drivers it has nothing to do with.
+ */
+static bool kecpuhp_module_owns_any(struct module *mod)
+{
+	struct kecpuhp_reg *reg;
+	bool found = false;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(reg, &kecpuhp_regs, node) {
+		if (kecpuhp_reg_owned_by(reg, mod)) {
+			found = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return found;
+}
 
 /* Deregister what a going module left behind, before its text is freed. */
 static int kecpuhp_module_going(struct notifier_block *nb, unsigned long action,
@@ -270,19 +350,17 @@ static int kecpuhp_module_going(struct notifier_block *nb, unsigned long action,
 	struct module *mod = data;
 	struct kecpuhp_reg *reg, *tmp;
 
-	if (action != MODULE_STATE_GOING)
+	if (action != MODULE_STATE_GOING || !kecpuhp_module_owns_any(mod))
 		return NOTIFY_DONE;
-	cpus_read_lock();
 	kecpuhp_regs_lock();
 	list_for_each_entry_safe(reg, tmp, &kecpuhp_regs, node) {
-		if (!within_module((unsigned long)reg->fn, mod))
+		if (!kecpuhp_reg_live(reg) || !kecpuhp_reg_owned_by(reg, mod))
 			continue;
-		pr_err("kecpuhp: module %s unloaded without deregistering processor-change callback %ps (handle %u); deregistered on its behalf\n",
-		       mod->name, reg->fn, reg->id);
+		pr_err("module %s unloaded without deregistering processor-change callback %ps registered by %pS (handle %u); deregistered on its behalf\n",
+		       mod->name, reg->fn, (void *)reg->caller, reg->id);
 		kecpuhp_reg_kill(reg, false);
 	}
 	kecpuhp_regs_unlock();
-	cpus_read_unlock();
 	return NOTIFY_OK;
 }
 
@@ -296,10 +374,10 @@ void kecpuhp_registry_exit(void)
 	struct kecpuhp_reg *reg, *tmp;
 
 	list_for_each_entry_safe(reg, tmp, &kecpuhp_regs, node) {
-		pr_err("kecpuhp: registration %u (%ps) left at unload; freed\n",
+		pr_err("registration %u (%ps) left at unload; freed\n",
 		       reg->id, reg->fn);
-		list_del(&reg->node);
-		kfree(reg);
+		list_del_rcu(&reg->node);
+		kvfree_rcu_mightsleep(reg);
 	}
 	xa_destroy(&kecpuhp_handles);
 }
