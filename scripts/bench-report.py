@@ -167,10 +167,10 @@ def plot(rows, dest, title):
     import matplotlib.pyplot as plt
 
     states, online = by_r(rows, STATES), by_r(rows, ONLINE)
-    panels = [(states, "time in the notification states per hot-add (µs)", 1e3),
-              (online, "whole online, add_cpu() (ms)", 1e6)]
+    panels = [(states, "time in the notification states per hot-add (µs)", 1e3, "log"),
+              (online, "whole online, add_cpu() (ms)", 1e6, "linear")]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for ax, (data, label, scale) in zip(axes, panels):
+    for ax, (data, label, scale, yscale) in zip(axes, panels):
         rs = list(data)
         for side, colour, shift in (("native", "tab:blue", 0.93), ("kecpuhp", "tab:red", 1.07)):
             med = [data[r][side] / scale for r in rs]
@@ -179,7 +179,7 @@ def plot(rows, dest, title):
             ax.errorbar([r * shift for r in rs], med, yerr=[lo, hi], color=colour, marker="o",
                         capsize=4, label=f"{side} (median, min..max)")
         ax.set_xscale("log")
-        ax.set_yscale("log")
+        ax.set_yscale(yscale)
         ax.set_xlabel("R: registrations (kecpuhp) or instances per state (native)")
         ax.set_ylabel(label)
         ax.grid(True, which="both", alpha=0.3)
@@ -190,12 +190,30 @@ def plot(rows, dest, title):
     fig.savefig(dest, format="svg", metadata={"Date": None})
 
 
+def compare(rows, other_path):
+    """How far the state-level medians of this run are from another run's."""
+    other = {r["name"]: r for r in json.load(open(other_path, encoding="utf-8"))["rows"]}
+    print(f"state-level medians against {other_path}:")
+    for r in rows:
+        o = other.get(r["name"])
+        if "state" not in r["name"] or not o:
+            continue
+        for side in ("native", "kecpuhp"):
+            a, b = r[side], o[side]
+            within = (r[side + "_min"] <= b <= r[side + "_max"] and
+                      o[side + "_min"] <= a <= o[side + "_max"])
+            apart = 100 * (a - b) / b if b else 0.0
+            print(f"  {r['name']:<40} {side:<8} {fmt(a):>10} vs {fmt(b):>10}  "
+                  f"{apart:+6.1f}%  {'within' if within else 'OUTSIDE'} the other's spread")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--kernel", required=True)
     p.add_argument("--cpus", type=int, required=True)
     p.add_argument("--json", required=True)
     p.add_argument("--svg")
+    p.add_argument("--compare", help="another run's bench.json: how far the state rows are")
     p.add_argument("logs", nargs="+")
     args = p.parse_args()
     rows, _, accels = read_logs(args.logs)
@@ -212,6 +230,8 @@ def main():
                    "boots": len(args.logs), "cpus": args.cpus,
                    "rows": rows, "targets": targets}, f, indent=1)
     print(f"JSON: {args.json}")
+    if args.compare:
+        compare(rows, args.compare)
     if args.svg and by_r(rows, STATES):
         plot(rows, args.svg, f"kecpuhp vs native cpuhp multi-instance, {accel}, "
                              f"{args.kernel.rsplit('/', 1)[-1]}")

@@ -8,7 +8,9 @@
 # probe boot reaches user space under it (scripts/qemu.py --accel auto),
 # TCG otherwise. Prints a table and writes the same rows as JSON to
 # build/bench.json (or BENCH_JSON) and a plot of the state-level cost
-# against R to build/bench-states.svg (or BENCH_SVG). Environment:
+# against R to build/bench-states.svg (or BENCH_SVG). The previous JSON is
+# kept as bench.prev.json, and the state-level medians are compared with it.
+# Environment:
 #   BENCH_CPUS=90    CPU slots of the guest: 2 online, the rest new
 #   BENCH_BOOTS=1    guests booted; hot-add samples are pooled over them
 #   BENCH_HOTADDS=31 hot-adds per side and R and boot, at most (the new CPUs
@@ -64,5 +66,10 @@ done
 # Debian's interpreter: python3-matplotlib is installed for it.
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
+prev=()
+if [ -f "$json" ]; then
+	mv "$json" "${json%.json}.prev.json"
+	prev=(--compare "${json%.json}.prev.json")
+fi
 "$py" scripts/bench-report.py --kernel "$kernel" --cpus "$cpus" --json "$json" --svg "$svg" \
-	"${logs[@]}"
+	"${prev[@]}" "${logs[@]}"
