@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make demo: kecpuhp doing its job, narrated. Builds (or reuses) the test
-# kernel and the modules, boots a guest with 2 of 4 CPUs online, loads the
-# shim and the sample driver, hot-adds a CPU over QMP, onlines it, shows
-# what the driver received and kecpuhp's view, then vetoes the next add,
-# and unloads. Exit status 0 if every check held.
+# kernel and the modules, boots a guest with 2 of 3 CPUs online and two
+# hot-add slots, loads the shim and the sample driver, hot-adds a CPU over
+# QMP, onlines it, shows what the driver received and kecpuhp's view, then
+# vetoes the next add, parks an add between Start and Complete, and unloads.
+# Exit status 0 if every check held.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$KECPUHP_TOP"
@@ -17,10 +18,10 @@ say "building kecpuhp.ko and the sample driver"
 build_modules "$out" "$kdir"
 bash scripts/mkinitramfs.sh "$out/demo.cpio.gz" scripts/guest/demo.sh \
 	"$out/shim/kecpuhp.ko" "$out/samples/kecpuhp_sample.ko"
-say "booting the guest (2 of 4 CPUs online); the console is quiet, the guest narrates"
+say "booting the guest (2 of 3 CPUs online, 2 hot-add slots); the console is quiet, the guest narrates"
 status=0
 python3 scripts/qemu.py --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$out/demo.cpio.gz" \
-	--smp 2 --maxcpus 4 --append "quiet" --timeout 300 --log "$out/console.log" |
+	--smp 3 --maxcpus 5 --append "quiet maxcpus=2" --timeout 300 --log "$out/console.log" |
 	python3 -u -c '
 import re, sys
 show = False

@@ -133,7 +133,7 @@ static int kecpuhp_cpuhp_states_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(kecpuhp_cpuhp_states);
 
-void kecpuhp_debugfs_init(int prepare_state, int online_state)
+void __init kecpuhp_debugfs_init(int prepare_state, int online_state)
 {
 	kecpuhp_debugfs_states[0] = prepare_state;
 	kecpuhp_debugfs_states[1] = online_state;
@@ -148,7 +148,7 @@ void kecpuhp_debugfs_init(int prepare_state, int online_state)
 			    &kecpuhp_cpuhp_states_fops);
 }
 
-void kecpuhp_debugfs_exit(void)
+void __exit kecpuhp_debugfs_exit(void)
 {
 	debugfs_remove_recursive(kecpuhp_debugfs_dir);
 }

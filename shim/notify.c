@@ -220,8 +220,8 @@ static int kecpuhp_add_begin(unsigned int cpu)
 	int busy = kecpuhp_add_in_flight();
 
 	if (busy >= 0) {
-		pr_err("CPU%u cannot be added while the add of CPU%d (processor index %u) is parked between Start and Complete; finish or roll back that one first\n",
-		       cpu, busy, add->index);
+		pr_err_ratelimited("CPU%u cannot be added while the add of CPU%d (processor index %u) is parked between Start and Complete; finish or roll back that one first\n",
+				   cpu, busy, add->index);
 		return -EPERM;
 	}
 	*add = (struct kecpuhp_add) { .cpu = cpu };

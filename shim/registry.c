@@ -369,7 +369,7 @@ struct notifier_block kecpuhp_module_nb = {
 };
 
 /* Module exit: dependent modules are gone, so nothing should be left. */
-void kecpuhp_registry_exit(void)
+void __exit kecpuhp_registry_exit(void)
 {
 	struct kecpuhp_reg *reg, *tmp;
 

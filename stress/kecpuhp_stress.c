@@ -6,12 +6,15 @@
  * KE_PROCESSOR_CHANGE_ADD_EXISTING; some registrations veto, some
  * deregister themselves from inside their callback, some try to register
  * from inside it. Meanwhile a hotplug thread takes CPUs offline and online
- * and adds new ones, and a cpuhp state of this module makes bring-ups fail
- * at random after the shim's Start. Every registration checks its own view:
+ * and adds new ones, parks a new CPU's add between Start and Complete (the
+ * per-CPU hotplug/target control) and later completes or rolls it back,
+ * and two cpuhp states of this module make bring-ups fail at random: after
+ * the shim's Start, and after its Complete. Every registration checks its
+ * own view:
  *  - per index, at most one Start at a time, and Start carries the index
  *    that the active count says comes next;
  *  - every Start is followed by exactly one Complete or Failure (unless the
- *    registration deregistered itself in that Start);
+ *    registration deregistered itself in that Start), from the same task;
  *  - Complete only for an index that is active, in order, with no index
  *    missed after the ADD_EXISTING replay;
  *  - nothing after Deregister returned;
@@ -23,6 +26,7 @@
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/delay.h>
+#include <linux/fs.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
@@ -40,6 +44,12 @@ MODULE_PARM_DESC(workers, "registering threads");
 static unsigned int fail_percent = 60;
 module_param(fail_percent, uint, 0444);
 MODULE_PARM_DESC(fail_percent, "how often a new CPU's bring-up is made to fail");
+static unsigned int fail_online_percent = 20;
+module_param(fail_online_percent, uint, 0444);
+MODULE_PARM_DESC(fail_online_percent, "how often an online fails after the shim's Complete");
+static unsigned int park_percent = 20;
+module_param(park_percent, uint, 0444);
+MODULE_PARM_DESC(park_percent, "how often a new CPU's add is parked after Start");
 
 #define STRESS_NONE	U32_MAX
 
@@ -49,13 +59,17 @@ struct stress_reg {
 	bool done;			/* Deregister has returned */
 	bool veto, self_dereg, reenter;
 	u32 pending;			/* index with Start not yet finished */
+	struct task_struct *start_task;	/* that Start's task: compared only */
 	u32 next;			/* next index to complete, or NONE */
 	u32 replay_n, replay_start, replay_complete, replay_fail;
 	bool dropped_in_start;
 };
 
 static atomic_long_t stress_regs, stress_hotplug_ops, stress_notes, stress_violations;
-static int stress_fail_state;
+static atomic_long_t stress_parks, stress_refused;
+static int stress_fail_state, stress_fail_online_state;
+static int stress_shim_prepare = -1;	/* the shim's prepare state */
+static int stress_parked = -1;		/* the CPU parked after Start */
 static unsigned long stress_deadline;
 
 static bool stress_chance(unsigned int percent)
@@ -111,6 +125,7 @@ static void stress_start(struct stress_reg *s, u32 i, PNTSTATUS op)
 		stress_violation("Start %u, active %u, next %u", i,
 				 KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS), s->next);
 	s->pending = i;
+	s->start_task = current;
 	if (s->reenter && KeRegisterProcessorChangeCallback(stress_callback, s, 0))
 		stress_violation("Register from a callback succeeded");
 	if (s->veto && stress_chance(50) && NT_SUCCESS(*op))
@@ -123,6 +138,13 @@ static void stress_start(struct stress_reg *s, u32 i, PNTSTATUS op)
 			WRITE_ONCE(s->done, true);
 		}
 	}
+}
+
+/* Complete or Failure comes from the task that delivered the Start. */
+static void stress_same_task(struct stress_reg *s, u32 i)
+{
+	if (s->start_task != current)
+		stress_violation("index %u: Start and its end from two tasks", i);
 }
 
 static VOID stress_callback(PVOID ctx, PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT cc, PNTSTATUS op)
@@ -148,12 +170,14 @@ static VOID stress_callback(PVOID ctx, PKE_PROCESSOR_CHANGE_NOTIFY_CONTEXT cc, P
 	case KeProcessorAddCompleteNotify:
 		if (s->pending != i || i >= KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS))
 			stress_violation("Complete %u, pending %u", i, s->pending);
+		stress_same_task(s, i);
 		s->pending = STRESS_NONE;
 		s->next = i + 1;
 		break;
 	case KeProcessorAddFailureNotify:
 		if (s->pending != i)
 			stress_violation("Failure %u, pending %u", i, s->pending);
+		stress_same_task(s, i);
 		s->pending = STRESS_NONE;
 		break;
 	}
@@ -225,21 +249,105 @@ static int stress_fail_prepare(unsigned int cpu)
 	return stress_chance(fail_percent) ? -EIO : 0;
 }
 
+/* And after its Complete: this online state comes after the shim's. */
+static int stress_fail_online(unsigned int cpu)
+{
+	return stress_chance(fail_online_percent) ? -EIO : 0;
+}
+
+/* A small text file's first line into @buf. */
+static int stress_read(const char *path, char *buf, size_t len)
+{
+	struct file *f = filp_open(path, O_RDONLY, 0);
+	loff_t pos = 0;
+	ssize_t n;
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	n = kernel_read(f, buf, len - 1, &pos);
+	filp_close(f, NULL);
+	buf[n > 0 ? n : 0] = '\0';
+	return n < 0 ? n : 0;
+}
+
+/* Move @cpu to cpuhp state @state through its hotplug/target file. */
+static int stress_set_target(unsigned int cpu, int state)
+{
+	char path[64], val[16];
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/hotplug/target", cpu);
+	snprintf(val, sizeof(val), "%d", state);
+	f = filp_open(path, O_WRONLY, 0);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	n = kernel_write(f, val, strlen(val), &pos);
+	filp_close(f, NULL);
+	return n < 0 ? n : 0;
+}
+
+/* The shim's prepare state, from its debugfs; parking is off without it. */
+static void stress_find_shim_state(void)
+{
+	char buf[64];
+	int online;
+
+	if (stress_read("/sys/kernel/debug/kecpuhp/cpuhp_states", buf, sizeof(buf)) ||
+	    sscanf(buf, "prepare %d online %d", &stress_shim_prepare, &online) != 2)
+		stress_shim_prepare = -1;
+}
+
+/* Park a new CPU's add after Start, or end the parked one either way. */
+static bool stress_park_step(unsigned int cpu)
+{
+	if (stress_parked >= 0 && stress_chance(30)) {
+		if (stress_chance(50))
+			add_cpu(stress_parked);
+		else
+			stress_set_target(stress_parked, CPUHP_OFFLINE);
+		stress_parked = -1;
+		return true;
+	}
+	if (stress_parked >= 0 || stress_shim_prepare < 0 || cpu_online(cpu) ||
+	    kecpuhp_cpu_to_index(cpu) != INVALID_PROCESSOR_INDEX ||
+	    !stress_chance(park_percent))
+		return false;
+	if (!stress_set_target(cpu, stress_shim_prepare)) {
+		stress_parked = cpu;
+		atomic_long_inc(&stress_parks);
+	}
+	return true;
+}
+
 static int stress_hotplug(void *unused)
 {
 	unsigned int cpu;
+	int ret;
 
 	while (time_before(jiffies, READ_ONCE(stress_deadline))) {
 		cpu = get_random_u32() % nr_cpu_ids;
 		if (cpu == 0 || !cpu_present(cpu))
 			continue;
-		if (cpu_online(cpu))
-			remove_cpu(cpu);
-		else
-			add_cpu(cpu);
+		if (stress_park_step(cpu)) {
+			ret = 0;
+		} else if (cpu_online(cpu)) {
+			ret = remove_cpu(cpu);
+		} else {
+			ret = add_cpu(cpu);
+			if (cpu == stress_parked)
+				stress_parked = -1;
+		}
+		/* a new CPU while another's add is parked */
+		if (ret == -EPERM)
+			atomic_long_inc(&stress_refused);
 		atomic_long_inc(&stress_hotplug_ops);
 		msleep(get_random_u32() % 10);
 	}
+	/* Leave no add parked behind. */
+	if (stress_parked >= 0)
+		stress_set_target(stress_parked, CPUHP_OFFLINE);
 	return 0;
 }
 
@@ -281,13 +389,22 @@ static int __init stress_init(void)
 	if (ret < 0)
 		return ret;
 	stress_fail_state = ret;
+	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "kecpuhp/stress:fail-online",
+					stress_fail_online, NULL);
+	if (ret < 0)
+		goto out_fail_state;
+	stress_fail_online_state = ret;
+	stress_find_shim_state();
 	ret = stress_run();
+	cpuhp_remove_state_nocalls(stress_fail_online_state);
+out_fail_state:
 	cpuhp_remove_state_nocalls(stress_fail_state);
 	if (ret)
 		return ret;
-	pr_info("kecpuhp_stress: seconds=%u registrations=%ld hotplug_ops=%ld notifications=%ld active=%u violations=%ld\n",
+	pr_info("kecpuhp_stress: seconds=%u registrations=%ld hotplug_ops=%ld parks=%ld refused=%ld notifications=%ld active=%u violations=%ld\n",
 		duration_s, atomic_long_read(&stress_regs),
-		atomic_long_read(&stress_hotplug_ops), atomic_long_read(&stress_notes),
+		atomic_long_read(&stress_hotplug_ops), atomic_long_read(&stress_parks),
+		atomic_long_read(&stress_refused), atomic_long_read(&stress_notes),
 		KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS),
 		atomic_long_read(&stress_violations));
 	return 0;
