@@ -526,7 +526,7 @@ static void bench_scaling(void)
 	bench_set_regs(&nr, 0);
 }
 
-#define BENCH_LOOPS 100000
+#define BENCH_LOOPS 20000
 
 #define bench_loop(expr) ({						\
 	u64 __t = ktime_get_ns();					\
@@ -536,37 +536,62 @@ static void bench_scaling(void)
 	div_u64(1000 * (ktime_get_ns() - __t), BENCH_LOOPS);		\
 })
 
+enum {
+	BENCH_RAW, BENCH_FLOOR_NUM, BENCH_CUR, BENCH_FLOOR_IDX, BENCH_FROM_IDX,
+	BENCH_FLOOR_CNT, BENCH_COUNT, BENCH_NQ
+};
+
+/* One short loop of query @q: 20000 calls, a few ms at most under TCG. */
+static u64 bench_query_loop(unsigned int q)
+{
+	PROCESSOR_NUMBER pn;
+
+	switch (q) {
+	case BENCH_RAW:
+		return bench_loop(raw_smp_processor_id());
+	case BENCH_FLOOR_NUM:
+		return bench_loop(kecpuhp_floor_number(&pn));
+	case BENCH_CUR:
+		return bench_loop(KeGetCurrentProcessorNumberEx(&pn));
+	case BENCH_FLOOR_IDX:
+		return bench_loop(kecpuhp_floor_index(__i & 1, &pn));
+	case BENCH_FROM_IDX:
+		return bench_loop(KeGetProcessorNumberFromIndex(__i & 1, &pn));
+	case BENCH_FLOOR_CNT:
+		return bench_loop(kecpuhp_floor_count(ALL_PROCESSOR_GROUPS));
+	default:
+		return bench_loop(KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS));
+	}
+}
+
 /*
  * 6. The queries, in picoseconds per call, each against a floor of the same
  * signature in kecpuhp_floor.ko; the floor against raw_smp_processor_id().
- * The loops interleave, round after round, so drift falls on all alike.
+ * Short loops, interleaved round after round, in reverse order every other
+ * round, so that drift and a host's preemption fall on all alike.
  */
 static void bench_queries(void)
 {
-	enum { RAW, FLOOR_NUM, CUR, FLOOR_IDX, FROM_IDX, FLOOR_CNT, COUNT, NQ };
-	static u64 q[NQ][BENCH_MAX_REPS];
-	PROCESSOR_NUMBER pn;
-	unsigned int j;
+	static u64 q[BENCH_NQ][BENCH_MAX_REPS];
+	unsigned int j, k, n = BENCH_MAX_REPS;
 
-	for (j = 0; j < reps; j++) {
-		preempt_disable();
-		q[RAW][j] = bench_loop(raw_smp_processor_id());
-		q[FLOOR_NUM][j] = bench_loop(kecpuhp_floor_number(&pn));
-		q[CUR][j] = bench_loop(KeGetCurrentProcessorNumberEx(&pn));
-		q[FLOOR_IDX][j] = bench_loop(kecpuhp_floor_index(__i & 1, &pn));
-		q[FROM_IDX][j] = bench_loop(KeGetProcessorNumberFromIndex(__i & 1, &pn));
-		q[FLOOR_CNT][j] = bench_loop(kecpuhp_floor_count(ALL_PROCESSOR_GROUPS));
-		q[COUNT][j] = bench_loop(KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS));
-		preempt_enable();
+	for (j = 0; j < n; j++) {
+		for (k = 0; k < BENCH_NQ; k++) {
+			unsigned int which = j & 1 ? BENCH_NQ - 1 - k : k;
+
+			preempt_disable();
+			q[which][j] = bench_query_loop(which);
+			preempt_enable();
+		}
 		cond_resched();
 	}
-	bench_row_v("query floor", "ps", q[RAW], q[FLOOR_NUM], reps,
+	bench_row_v("query floor", "ps", q[BENCH_RAW], q[BENCH_FLOOR_NUM], n,
 		    "exported no-op in another module vs raw_smp_processor_id()");
-	bench_row_v("KeGetCurrentProcessorNumberEx", "ps", q[FLOOR_NUM], q[CUR], reps,
+	bench_row_v("KeGetCurrentProcessorNumberEx", "ps", q[BENCH_FLOOR_NUM], q[BENCH_CUR], n,
 		    "vs the floor of the same signature");
-	bench_row_v("KeGetProcessorNumberFromIndex", "ps", q[FLOOR_IDX], q[FROM_IDX], reps,
-		    "vs the floor of the same signature");
-	bench_row_v("KeQueryActiveProcessorCountEx", "ps", q[FLOOR_CNT], q[COUNT], reps,
+	bench_row_v("KeGetProcessorNumberFromIndex", "ps", q[BENCH_FLOOR_IDX], q[BENCH_FROM_IDX],
+		    n, "vs the floor of the same signature");
+	bench_row_v("KeQueryActiveProcessorCountEx", "ps", q[BENCH_FLOOR_CNT], q[BENCH_COUNT], n,
 		    "vs the floor of the same signature");
 }
 
