@@ -227,10 +227,10 @@ def probe_kvm(args, timeout):
                 if "KVM internal error" in line or "KVM_" in line:
                     # QEMU stops the guest and dumps its registers: no use waiting.
                     return False, f"QEMU -accel kvm: {line[:160]}"
-                if line:
+                if line and not line.startswith("qemu-system"):
                     last = line[:160]
         return False, (f"no user space within {timeout}s under -accel kvm "
-                       f"(last console line: {last or 'none'})")
+                       f"({'last console line: ' + last if last else 'no console output'})")
     finally:
         terminate(proc)
         shutil.rmtree(tmpdir, ignore_errors=True)
