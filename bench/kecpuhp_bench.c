@@ -18,7 +18,8 @@
  *     cpuhp_enter tracepoint (see "State-level timing" below; kecpuhp's
  *     state numbers are given as ke_state);
  *  4. slab bytes per registration;
- *  5. register+deregister cost with R others present, R up to max_r;
+ *  5. register+deregister cost with R others present, R up to max_r, and
+ *     the kernel primitives each side's cycle is made of, timed alone;
  *  6. the index queries against a floor: the same call into functions of
  *     another module that only return (kecpuhp_floor.ko).
  * Each row is printed as "@@kecpuhp:bench {json}@@" for the host script:
@@ -39,6 +40,7 @@
 #include <linux/tracepoint.h>
 #include <linux/vmalloc.h>
 #include <linux/vmstat.h>
+#include <linux/xarray.h>
 #include <kecpuhp/wdm.h>
 
 #include "kecpuhp_floor.h"
@@ -497,6 +499,79 @@ static void bench_native_alloc_cycle(void)
 	kfree(n);
 }
 
+#define BENCH_PART_OPS	16
+#define bench_part(v, j, op) do {					\
+	u64 __t = ktime_get_ns();					\
+	unsigned int __k;						\
+	for (__k = 0; __k < BENCH_PART_OPS; __k++)			\
+		op;							\
+	(v)[j] = div_u64(ktime_get_ns() - __t, BENCH_PART_OPS);	\
+} while (0)
+
+/* kecpuhp's handle life: allocated, looked up (Deregister), erased. */
+static void bench_handle_cycle(struct xarray *xa, u32 *next)
+{
+	u32 id;
+
+	if (xa_alloc_cyclic(xa, &id, xa, xa_limit_32b, next, GFP_KERNEL) < 0)
+		return;
+	xa_load(xa, id);
+	xa_erase(xa, id);
+}
+
+/*
+ * Where a register+deregister goes: the kernel primitives each side uses,
+ * timed alone. kecpuhp's handle is an id in a cyclically allocating xarray
+ * (allocated, looked up, erased), here a private one holding as many ids
+ * as the largest R; the native way has no handle.
+ */
+static void bench_parts(void)
+{
+	static DEFINE_XARRAY_ALLOC1(xa);
+	static DEFINE_MUTEX(mtx);
+	u64 nat[BENCH_MAX_REPS], ke[BENCH_MAX_REPS];
+	unsigned int i, j, fill = min(max_r, 10000u);
+	struct hlist_head hh = HLIST_HEAD_INIT;
+	struct hlist_node hn;
+	struct list_head lh, ln;
+	u32 next = 0, id;
+	void *p;
+
+	INIT_LIST_HEAD(&lh);
+	for (i = 0; i < fill; i++)
+		if (xa_alloc_cyclic(&xa, &id, &xa, xa_limit_32b, &next, GFP_KERNEL) < 0)
+			break;
+	for (j = 0; j < reps; j++) {
+		bench_part(nat, j, kfree(kzalloc(64, GFP_KERNEL)));
+		bench_part(ke, j, ({ p = kzalloc(64, GFP_KERNEL); kvfree_rcu_mightsleep(p); }));
+	}
+	bench_row_v("register+deregister part: allocation", "ns", nat, ke, reps,
+		    "kzalloc(64) + kfree vs + kvfree_rcu_mightsleep");
+	for (j = 0; j < reps; j++) {
+		bench_part(nat, j, ({ cpus_read_lock(); mutex_lock(&mtx); mutex_unlock(&mtx);
+				      cpus_read_unlock(); }));
+		nat[j] *= 4;
+		bench_part(ke, j, ({ mutex_lock(&mtx); mutex_unlock(&mtx); }));
+		ke[j] *= 2;
+	}
+	bench_row_v("register+deregister part: locks", "ns", nat, ke, reps,
+		    "cpus_read_lock + a mutex, x4 vs a mutex x2");
+	for (j = 0; j < reps; j++) {
+		nat[j] = 0;
+		bench_part(ke, j, bench_handle_cycle(&xa, &next));
+	}
+	bench_row_v("register+deregister part: handle", "ns", nat, ke, reps,
+		    "xa_alloc_cyclic + xa_load + xa_erase among max_r ids; native has none");
+	for (j = 0; j < reps; j++) {
+		bench_part(nat, j, ({ hlist_add_head(&hn, &hh); hlist_del(&hn);
+				      hlist_add_head(&hn, &hh); hlist_del(&hn); }));
+		bench_part(ke, j, ({ list_add_tail_rcu(&ln, &lh); list_del_rcu(&ln); }));
+	}
+	bench_row_v("register+deregister part: lists", "ns", nat, ke, reps,
+		    "hlist add+del x2 vs list_add_tail_rcu + list_del_rcu");
+	xa_destroy(&xa);
+}
+
 /* 5. One register+deregister with R others present. */
 static void bench_scaling(void)
 {
@@ -524,6 +599,7 @@ static void bench_scaling(void)
 	}
 	bench_set_natives(&nn, 0);
 	bench_set_regs(&nr, 0);
+	bench_parts();
 }
 
 #define BENCH_LOOPS 20000
