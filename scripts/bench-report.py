@@ -200,7 +200,8 @@ def compare(rows, other_path):
     print(f"state-level medians against {other_path}:")
     for r in rows:
         o = other.get(r["name"])
-        if "state" not in r["name"] or not o:
+        keys = [side + sfx for side in ("native", "kecpuhp") for sfx in ("", "_min", "_max")]
+        if "state" not in r["name"] or not o or not all(k in r and k in o for k in keys):
             continue
         for side in ("native", "kecpuhp"):
             a, b = r[side], o[side]
