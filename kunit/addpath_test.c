@@ -17,8 +17,7 @@
 
 #include "kecpuhp_test.h"
 
-#define SHIM_STATES	"/sys/kernel/debug/kecpuhp/cpuhp_states"
-#define SHIM_PROCESSORS	"/sys/kernel/debug/kecpuhp/processors"
+#define CPUHP_STATES	"/sys/devices/system/cpu/hotplug/states"
 
 static int addpath_fail_state;
 static int addpath_fail_cpu = -1;
@@ -52,20 +51,14 @@ static int addpath_init(struct kunit *test)
 }
 
 static int set_target(unsigned int cpu, int value);
-static ssize_t read_file(const char *path, char *buf, size_t len);
+static int addpath_parked = -1;	/* the CPU a case parked, until it is done */
 
 /* A case that failed half-way must not leave an add parked for the next. */
 static void addpath_exit(struct kunit *test)
 {
-	char buf[128];
-	int cpu;
-
-	if (read_file("/sys/kernel/debug/kecpuhp/add_thread", buf, sizeof(buf)) > 0) {
-		char *line = strstr(buf, "in-flight cpu ");
-
-		if (line && sscanf(line, "in-flight cpu %d", &cpu) == 1)
-			set_target(cpu, CPUHP_OFFLINE);
-	}
+	if (addpath_parked >= 0)
+		set_target(addpath_parked, CPUHP_OFFLINE);
+	addpath_parked = -1;
 	test_exit(test);
 }
 
@@ -102,16 +95,21 @@ static int set_target(unsigned int cpu, int value)
 	return n < 0 ? n : 0;
 }
 
-/* kecpuhp's prepare state, from its debugfs. */
+/* kecpuhp's prepare state, from the kernel's list of states. */
 static int shim_prepare_state(struct kunit *test)
 {
-	char buf[64];
-	int prepare, online;
+	char *buf = kunit_kzalloc(test, 2 * PAGE_SIZE, GFP_KERNEL), *name, *line;
+	int state;
 
-	if (read_file(SHIM_STATES, buf, sizeof(buf)) <= 0 ||
-	    sscanf(buf, "prepare %d online %d", &prepare, &online) != 2)
-		kunit_skip(test, "no %s", SHIM_STATES);
-	return prepare;
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	if (read_file(CPUHP_STATES, buf, 2 * PAGE_SIZE) <= 0)
+		kunit_skip(test, "no " CPUHP_STATES);
+	name = strstr(buf, ": kecpuhp:prepare\n");
+	KUNIT_ASSERT_NOT_NULL(test, name);
+	for (line = name; line > buf && line[-1] != '\n'; line--)
+		;
+	KUNIT_ASSERT_EQ(test, sscanf(line, "%d:", &state), 1);
+	return state;
 }
 
 /* Park @cpu right after kecpuhp's Start: its add is in flight. */
@@ -119,6 +117,8 @@ static void park_after_start(struct kunit *test, int cpu)
 {
 	int ret = set_target(cpu, shim_prepare_state(test));
 
+	if (!ret)
+		addpath_parked = cpu;
 	if (ret == -ENOENT || ret == -EINVAL)
 		kunit_skip(test, "cpu%d/hotplug/target cannot park at a prepare state (%d): %s",
 			   cpu, ret,
@@ -155,6 +155,7 @@ static void parked_add_completes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rec_count(), 1U);
 
 	KUNIT_ASSERT_EQ(test, add_cpu(a), 0);
+	addpath_parked = -1;
 	KUNIT_ASSERT_EQ(test, rec_count(), 2U);
 	test_expect_event(test, 1, 1, KeProcessorAddCompleteNotify, index);
 	KUNIT_EXPECT_PTR_EQ(test, rec_get(1)->task, rec_get(0)->task);
@@ -173,6 +174,7 @@ static void parked_add_rolled_back(struct kunit *test)
 	park_after_start(test, a);
 	KUNIT_EXPECT_EQ(test, add_cpu(b), -EPERM);
 	KUNIT_ASSERT_EQ(test, set_target(a, CPUHP_OFFLINE), 0);
+	addpath_parked = -1;
 	KUNIT_ASSERT_EQ(test, rec_count(), 2U);
 	test_expect_event(test, 0, 1, KeProcessorAddStartNotify, index);
 	test_expect_event(test, 1, 1, KeProcessorAddFailureNotify, index);
@@ -200,6 +202,7 @@ static void parked_add_new_registration_not_told(struct kunit *test)
 	park_after_start(test, a);
 	KUNIT_ASSERT_NOT_NULL(test, test_register(test, late, 0));
 	KUNIT_ASSERT_EQ(test, set_target(a, CPUHP_OFFLINE), 0);
+	addpath_parked = -1;
 	KUNIT_EXPECT_EQ(test, rec_count_of(1, KeProcessorAddFailureNotify), 1U);
 	KUNIT_EXPECT_EQ(test, rec_count_of(2, KeProcessorAddStartNotify), 0U);
 	KUNIT_EXPECT_EQ(test, rec_count_of(2, KeProcessorAddFailureNotify), 0U);
@@ -216,7 +219,6 @@ static void failure_after_complete(struct kunit *test)
 	struct test_reg *r = test_new_reg(test, 1);
 	int cpu = test_fresh_cpu(test), ret;
 	ULONG index = active();
-	char *buf;
 
 	KUNIT_ASSERT_NOT_NULL(test, test_register(test, r, 0));
 	WRITE_ONCE(addpath_fail_cpu, cpu);
@@ -229,11 +231,6 @@ static void failure_after_complete(struct kunit *test)
 	test_expect_event(test, 1, 1, KeProcessorAddCompleteNotify, index);
 	KUNIT_EXPECT_EQ(test, kecpuhp_cpu_to_index(cpu), index);
 	KUNIT_EXPECT_EQ(test, active(), index + 1);
-
-	buf = kunit_kzalloc(test, 4096, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, buf);
-	if (read_file(SHIM_PROCESSORS, buf, 4096) > 0)
-		KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "online-failed-after-Complete"));
 
 	KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
 	KUNIT_EXPECT_TRUE(test, cpu_online(cpu));

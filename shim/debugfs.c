@@ -69,16 +69,17 @@ static int kecpuhp_regs_seq_show(struct seq_file *m, void *v)
 	char owner[MODULE_NAME_LEN];
 
 	if (v == &kecpuhp_regs) {
-		seq_puts(m, "handle callback owner flags start complete failure caller\n");
+		seq_puts(m, "handle callback owner flags start complete failure registered-by\n");
 		return 0;
 	}
 	if (!kecpuhp_reg_live(reg))
 		return 0;
 	kecpuhp_owner_name(reg->fn, owner, sizeof(owner));
-	seq_printf(m, "%u %ps %s 0x%x %u %u %u %pS\n", reg->id, reg->fn, owner,
+	seq_printf(m, "%u %ps %s 0x%x %u %u %u %s\n", reg->id, reg->fn, owner,
 		   reg->flags, reg->count[KeProcessorAddStartNotify],
 		   reg->count[KeProcessorAddCompleteNotify],
-		   reg->count[KeProcessorAddFailureNotify], (void *)reg->caller);
+		   reg->count[KeProcessorAddFailureNotify],
+		   reg->owner ? reg->owner->name : "-");
 	return 0;
 }
 

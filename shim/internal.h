@@ -31,7 +31,7 @@ struct kecpuhp_reg {
 	struct list_head node;		/* kecpuhp_regs, registration order; RCU */
 	PPROCESSOR_CALLBACK_FUNCTION fn;
 	PVOID ctx;
-	unsigned long caller;		/* return address of the Register call */
+	struct module *owner;		/* the module that called Register, if known */
 	u32 id;				/* the handle given to the driver */
 	u32 add_epoch;			/* the hot-add whose Start it got */
 	u16 flags;			/* the Windows Flags argument */

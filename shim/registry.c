@@ -27,12 +27,15 @@
  * unlinked with list_del_rcu() and freed after a grace period.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+/* This file defines the exported function the header's wrapper calls. */
+#define KECPUHP_NO_REGISTER_WRAPPER
 
 #include <linux/cpu.h>
 #include <linux/export.h>
 #include <linux/hardirq.h>
 #include <linux/module.h>
 #include <linux/printk.h>
+#include <linux/rculist.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -124,7 +127,7 @@ static bool kecpuhp_register_allowed(PPROCESSOR_CALLBACK_FUNCTION fn,
 /* A new registration, not yet on the list. */
 static struct kecpuhp_reg *kecpuhp_reg_alloc(PPROCESSOR_CALLBACK_FUNCTION fn,
 					     PVOID ctx, ULONG flags,
-					     unsigned long caller)
+					     struct module *owner)
 {
 	struct kecpuhp_reg *reg = kzalloc(sizeof(*reg), GFP_KERNEL);
 
@@ -133,7 +136,7 @@ static struct kecpuhp_reg *kecpuhp_reg_alloc(PPROCESSOR_CALLBACK_FUNCTION fn,
 	reg->fn = fn;
 	reg->ctx = ctx;
 	reg->flags = flags;
-	reg->caller = caller;
+	reg->owner = owner;
 	return reg;
 }
 
@@ -206,6 +209,35 @@ static void kecpuhp_reg_kill(struct kecpuhp_reg *reg, bool in_pass)
 	kvfree_rcu_mightsleep(reg);
 }
 
+static PVOID kecpuhp_register(PPROCESSOR_CALLBACK_FUNCTION fn, PVOID ctx, ULONG flags,
+			      struct module *owner, unsigned long caller)
+{
+	struct kecpuhp_reg *reg;
+	bool ok;
+
+	if (!kecpuhp_register_allowed(fn, flags, caller))
+		return NULL;
+	might_sleep();
+	reg = kecpuhp_reg_alloc(fn, ctx, flags, owner);
+	if (!reg) {
+		kecpuhp_misuse(caller, "%s: out of memory; returning NULL",
+			       "KeRegisterProcessorChangeCallback");
+		return NULL;
+	}
+	if (flags & KE_PROCESSOR_CHANGE_ADD_EXISTING)
+		ok = kecpuhp_register_existing(reg);
+	else
+		ok = kecpuhp_register_plain(reg);
+	if (!ok) {
+		if (!(flags & KE_PROCESSOR_CHANGE_ADD_EXISTING))
+			kecpuhp_misuse(caller, "%s: out of memory; returning NULL",
+				       "KeRegisterProcessorChangeCallback");
+		kfree(reg);
+		return NULL;
+	}
+	return (PVOID)(unsigned long)reg->id;
+}
+
 /**
  * KeRegisterProcessorChangeCallback - register for processor-add notifications
  * @CallbackFunction: called with Start, then Complete or Failure, for every
@@ -221,6 +253,11 @@ static void kecpuhp_reg_kill(struct kecpuhp_reg *reg, bool in_pass)
  * go between the replay and the moment the registration starts receiving
  * hot-add notifications.
  *
+ * A call through the name in <kecpuhp/wdm.h> goes to
+ * kecpuhp_register_processor_change_callback(), which also records the
+ * calling module; this is the exported function itself, for drivers that
+ * take its address. Its registrations are owned by the callback's module.
+ *
  * Context: process context, may sleep; not from inside a processor-change
  * callback.
  * Return: an opaque handle for KeDeregisterProcessorChangeCallback(), or
@@ -230,31 +267,31 @@ static void kecpuhp_reg_kill(struct kecpuhp_reg *reg, bool in_pass)
 PVOID KeRegisterProcessorChangeCallback(PPROCESSOR_CALLBACK_FUNCTION CallbackFunction,
 					PVOID CallbackContext, ULONG Flags)
 {
-	unsigned long caller = _RET_IP_;
-	struct kecpuhp_reg *reg;
-	bool ok;
-
-	if (!kecpuhp_register_allowed(CallbackFunction, Flags, caller))
-		return NULL;
-	might_sleep();
-	reg = kecpuhp_reg_alloc(CallbackFunction, CallbackContext, Flags, caller);
-	if (!reg) {
-		kecpuhp_misuse(caller, "%s: out of memory; returning NULL", __func__);
-		return NULL;
-	}
-	if (Flags & KE_PROCESSOR_CHANGE_ADD_EXISTING)
-		ok = kecpuhp_register_existing(reg);
-	else
-		ok = kecpuhp_register_plain(reg);
-	if (!ok) {
-		if (!(Flags & KE_PROCESSOR_CHANGE_ADD_EXISTING))
-			kecpuhp_misuse(caller, "%s: out of memory; returning NULL", __func__);
-		kfree(reg);
-		return NULL;
-	}
-	return (PVOID)(unsigned long)reg->id;
+	return kecpuhp_register(CallbackFunction, CallbackContext, Flags, NULL, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(KeRegisterProcessorChangeCallback);
+
+/**
+ * kecpuhp_register_processor_change_callback - KeRegisterProcessorChangeCallback() with its caller
+ * @fn: the CallbackFunction
+ * @ctx: the CallbackContext
+ * @flags: the Flags
+ * @caller: the module making the call (THIS_MODULE), or NULL
+ *
+ * What a call to KeRegisterProcessorChangeCallback() in a driver compiles
+ * to. The registration is owned by @caller as well as by the module that
+ * holds @fn: when either goes away with it live, kecpuhp deregisters it.
+ *
+ * Context: process context, may sleep; not from inside a processor-change
+ * callback.
+ * Return: as KeRegisterProcessorChangeCallback().
+ */
+PVOID kecpuhp_register_processor_change_callback(PPROCESSOR_CALLBACK_FUNCTION fn, PVOID ctx,
+						 ULONG flags, struct module *caller)
+{
+	return kecpuhp_register(fn, ctx, flags, caller, _RET_IP_);
+}
+EXPORT_SYMBOL_GPL(kecpuhp_register_processor_change_callback);
 
 /* Deregister @handle with the registration lock held by this task. */
 static void kecpuhp_deregister_locked(PVOID handle, unsigned long caller, bool in_pass)
@@ -316,11 +353,10 @@ void KeDeregisterProcessorChangeCallback(PVOID CallbackHandle)
 }
 EXPORT_SYMBOL_GPL(KeDeregisterProcessorChangeCallback);
 
-/* The callback or the Register call of @reg lives in @mod. */
+/* The callback of @reg lives in @mod, or @mod registered it. */
 static bool kecpuhp_reg_owned_by(const struct kecpuhp_reg *reg, struct module *mod)
 {
-	return within_module((unsigned long)reg->fn, mod) ||
-	       within_module(reg->caller, mod);
+	return reg->owner == mod || within_module((unsigned long)reg->fn, mod);
 }
 
 /*
@@ -356,8 +392,9 @@ static int kecpuhp_module_going(struct notifier_block *nb, unsigned long action,
 	list_for_each_entry_safe(reg, tmp, &kecpuhp_regs, node) {
 		if (!kecpuhp_reg_live(reg) || !kecpuhp_reg_owned_by(reg, mod))
 			continue;
-		pr_err("module %s unloaded without deregistering processor-change callback %ps registered by %pS (handle %u); deregistered on its behalf\n",
-		       mod->name, reg->fn, (void *)reg->caller, reg->id);
+		pr_err("module %s unloaded without deregistering processor-change callback %ps registered by %s (handle %u); deregistered on its behalf\n",
+		       mod->name, reg->fn, reg->owner ? reg->owner->name : "an unknown caller",
+		       reg->id);
 		kecpuhp_reg_kill(reg, false);
 	}
 	kecpuhp_regs_unlock();

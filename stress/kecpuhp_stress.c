@@ -255,7 +255,7 @@ static int stress_fail_online(unsigned int cpu)
 	return stress_chance(fail_online_percent) ? -EIO : 0;
 }
 
-/* A small text file's first line into @buf. */
+/* A small text file into @buf. */
 static int stress_read(const char *path, char *buf, size_t len)
 {
 	struct file *f = filp_open(path, O_RDONLY, 0);
@@ -288,15 +288,23 @@ static int stress_set_target(unsigned int cpu, int state)
 	return n < 0 ? n : 0;
 }
 
-/* The shim's prepare state, from its debugfs; parking is off without it. */
+/* The shim's prepare state, from the kernel's list; no parking without it. */
 static void stress_find_shim_state(void)
 {
-	char buf[64];
-	int online;
+	char *buf = kzalloc(2 * PAGE_SIZE, GFP_KERNEL), *name, *line;
 
-	if (stress_read("/sys/kernel/debug/kecpuhp/cpuhp_states", buf, sizeof(buf)) ||
-	    sscanf(buf, "prepare %d online %d", &stress_shim_prepare, &online) != 2)
-		stress_shim_prepare = -1;
+	stress_shim_prepare = -1;
+	if (!buf)
+		return;
+	name = stress_read("/sys/devices/system/cpu/hotplug/states", buf, 2 * PAGE_SIZE) ?
+	       NULL : strstr(buf, ": kecpuhp:prepare\n");
+	if (name) {
+		for (line = name; line > buf && line[-1] != '\n'; line--)
+			;
+		if (sscanf(line, "%d:", &stress_shim_prepare) != 1)
+			stress_shim_prepare = -1;
+	}
+	kfree(buf);
 }
 
 /* Park a new CPU's add after Start, or end the parked one either way. */

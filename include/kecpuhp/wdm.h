@@ -11,8 +11,12 @@
 #ifndef _KECPUHP_WDM_H
 #define _KECPUHP_WDM_H
 
+#include <linux/export.h>
+#include <linux/init.h>
 #include <kecpuhp/ntdef.h>
 #include <kecpuhp/linux.h>
+
+struct module;
 
 #ifndef KECPUHP_HAVE_KE_PROCESSOR_CHANGE
 typedef enum _KE_PROCESSOR_CHANGE_NOTIFY_STATE {
@@ -52,6 +56,20 @@ static_assert(offsetof(KE_PROCESSOR_CHANGE_NOTIFY_CONTEXT, ProcNumber) == 12);
 PVOID KeRegisterProcessorChangeCallback(PPROCESSOR_CALLBACK_FUNCTION CallbackFunction,
 					PVOID CallbackContext, ULONG Flags);
 VOID KeDeregisterProcessorChangeCallback(PVOID CallbackHandle);
+PVOID kecpuhp_register_processor_change_callback(PPROCESSOR_CALLBACK_FUNCTION fn, PVOID ctx,
+						 ULONG flags, struct module *caller);
+
+/*
+ * A call written KeRegisterProcessorChangeCallback(...) also tells kecpuhp
+ * which module registers, so the registration goes when that module does,
+ * whatever module holds the callback. The name alone (a function pointer,
+ * &KeRegisterProcessorChangeCallback) is still the exported function.
+ */
+#ifndef KECPUHP_NO_REGISTER_WRAPPER
+#define KeRegisterProcessorChangeCallback(CallbackFunction, CallbackContext, Flags) \
+	kecpuhp_register_processor_change_callback(CallbackFunction, CallbackContext, \
+						   Flags, THIS_MODULE)
+#endif
 
 /* Processor index and group queries (shim/procnum.c). */
 ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber);
