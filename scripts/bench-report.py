@@ -96,15 +96,17 @@ def derive(rows):
     derived, targets = [], []
     if len(states) >= 2:
         rs = list(states)
-        fits = {}
-        for key in ("native", "native_min", "native_max", "kecpuhp", "kecpuhp_min",
-                    "kecpuhp_max"):
-            fits[key] = fit(rs, [states[r][key] for r in rs])
-        slope = {k: round(v[0], 3) for k, v in fits.items()}
+        fits = {side: fit(rs, [states[r][side] for r in rs]) for side in ("native", "kecpuhp")}
+        slope = {side: round(fits[side][0], 3) for side in fits}
+        lo_r, hi_r = rs[0], rs[-1]
         for side in ("native", "kecpuhp"):
-            # The fit over the maxima can be the flatter one: order the pair.
-            lo, hi = sorted((slope[side + "_min"], slope[side + "_max"]))
-            slope[side + "_min"], slope[side + "_max"] = lo, hi
+            # The spread: the flattest and the steepest line between a sample
+            # at the smallest R and one at the largest.
+            lo, hi = states[lo_r], states[hi_r]
+            slope[side + "_min"] = round((hi[side + "_min"] - lo[side + "_max"]) /
+                                         (hi_r - lo_r), 3)
+            slope[side + "_max"] = round((hi[side + "_max"] - lo[side + "_min"]) /
+                                         (hi_r - lo_r), 3)
         row = {"name": "hot-add states, cost per registration", "unit": "ns",
                "native": slope["native"], "kecpuhp": slope["kecpuhp"],
                "ratio": ratio(slope["native"], slope["kecpuhp"]),
@@ -112,7 +114,7 @@ def derive(rows):
                "kecpuhp_min": slope["kecpuhp_min"], "kecpuhp_max": slope["kecpuhp_max"],
                "n": min(states[r]["n"] for r in rs),
                "note": f"least-squares slope over R={','.join(map(str, rs))} of the medians "
-                       "(spread: the fits over the minima and the maxima); intercepts "
+                       f"(spread: extreme samples at R={lo_r} and R={hi_r}); intercepts "
                        f"{fits['native'][1]:.0f} and {fits['kecpuhp'][1]:.0f} ns"}
         derived.append(row)
         targets.append({"target": "marginal cost per registration <= 1.05x native",
