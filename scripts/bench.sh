@@ -4,8 +4,19 @@
 # make bench: kecpuhp against the native cpuhp way, in one guest, one run.
 # By default the guest runs Debian's stock 6.12 kernel (no lockdep/KASAN,
 # which would distort the ratios) with modules built against its headers;
-# BENCH_KERNEL=test uses the debug test kernel instead. Prints a table and
-# writes the same rows as JSON to build/bench.json (or BENCH_JSON).
+# BENCH_KERNEL=test uses the debug test kernel instead. KVM is used if a
+# probe boot reaches user space under it (scripts/qemu.py --accel auto),
+# TCG otherwise. Prints a table and writes the same rows as JSON to
+# build/bench.json (or BENCH_JSON) and a plot of the state-level cost
+# against R to build/bench-states.svg (or BENCH_SVG). The previous JSON is
+# kept as bench.prev.json, and the state-level medians are compared with it.
+# Environment:
+#   BENCH_CPUS=90    CPU slots of the guest: 2 online, the rest new
+#   BENCH_BOOTS=1    guests booted; hot-add samples are pooled over them
+#   BENCH_HOTADDS=31 hot-adds per side and R and boot, at most (the new CPUs
+#                    are shared out: (BENCH_CPUS - 2) / 8 with R up to 10000)
+#   BENCH_REPS=21    repetitions of the other measurements
+#   BENCH_MAX_R=10000  the largest number of registrations
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$KECPUHP_TOP"
@@ -13,43 +24,52 @@ cd "$KECPUHP_TOP"
 REL=$(debian_release 6.12)
 out=$KECPUHP_TOP/build/bench
 json=${BENCH_JSON:-$KECPUHP_TOP/build/bench.json}
+svg=${BENCH_SVG:-$KECPUHP_TOP/build/bench-states.svg}
+cpus=${BENCH_CPUS:-90}
+boots=${BENCH_BOOTS:-1}
 rm -rf "$out" && mkdir -p "$out"
 
+ensure_packages "${BENCH_PACKAGES[@]}" python3-matplotlib
 if [ "${BENCH_KERNEL:-stock}" = test ]; then
 	kdir=$(bash scripts/build-kernel.sh | tail -n 1)
 	kernel=$kdir/arch/x86/boot/bzImage
 else
-	ensure_packages "${BENCH_PACKAGES[@]}" "linux-image-$REL" "linux-headers-$REL"
+	ensure_packages "linux-image-$REL" "linux-headers-$REL"
 	kdir=/usr/src/linux-headers-$REL
 	kernel=/boot/vmlinuz-$REL
 fi
 say "bench kernel: $kernel"
 build_modules "$out" "$kdir"
-echo "${BENCH_REPS:-21}" >"$out/bench_reps"
+echo "reps=${BENCH_REPS:-21} hotadds=${BENCH_HOTADDS:-31} max_r=${BENCH_MAX_R:-10000}" \
+	>"$out/bench_params"
 bash scripts/mkinitramfs.sh "$out/bench.cpio.gz" scripts/guest/bench.sh \
-	"$out/shim/kecpuhp.ko" "$out/bench/kecpuhp_bench.ko" "$out/bench_reps"
-say "booting 26 vCPUs (2 online, 24 new) and running the benchmark (a few minutes under TCG)"
-python3 scripts/qemu.py --kernel "$kernel" --initrd "$out/bench.cpio.gz" --smp 26 \
-	--maxcpus 26 --mem 2048 --append "maxcpus=2" --timeout 1800 \
-	--log "$out/bench.log" >/dev/null || die "the benchmark guest failed: $out/bench.log"
-
-python3 - "$out/bench.log" "$json" "$kernel" <<'PY'
-import json, re, sys
-log, dest, kernel = sys.argv[1:]
-rows, seen = [], set()
-for line in open(log, errors="replace"):
-    m = re.search(r"@@kecpuhp:bench (\{.*\})@@", line)
-    if m:
-        row = json.loads(m.group(1))
-        if row["name"] not in seen:
-            seen.add(row["name"])
-            rows.append(row)
-if not rows:
-    sys.exit("no benchmark rows in " + log)
-w = max(len(r["name"]) for r in rows)
-print(f"{'measurement':<{w}}  {'unit':>5}  {'native':>12}  {'kecpuhp':>12}  {'ratio':>7}")
-for r in rows:
-    print(f"{r['name']:<{w}}  {r['unit']:>5}  {r['native']:>12}  {r['kecpuhp']:>12}  {r['ratio']:>7.3f}")
-json.dump({"kernel": kernel, "rows": rows}, open(dest, "w"), indent=1)
-print(f"JSON: {dest}")
-PY
+	"$out/shim/kecpuhp.ko" "$out/bench/kecpuhp_floor.ko" "$out/bench/kecpuhp_bench.ko" \
+	"$out/bench_params"
+logs=()
+for i in $(seq 1 "$boots"); do
+	say "boot $i of $boots: $cpus vCPUs (2 online, $((cpus - 2)) new), running the benchmark"
+	# A boot that dies before the benchmark ends (TCG has been seen to trip
+	# over its own code patching while booting) is tried again, twice.
+	for try in 1 2 3; do
+		log=$out/bench-$i.log
+		[ "$try" -eq 1 ] || log=$out/bench-$i-try$try.log
+		status=0
+		python3 scripts/qemu.py --kernel "$kernel" --initrd "$out/bench.cpio.gz" \
+			--smp "$cpus" --maxcpus "$cpus" --mem 2048 --append "maxcpus=2" \
+			--timeout 3600 --log "$log" >/dev/null || status=$?
+		grep -q '@@kecpuhp:bench-done@@' "$log" && break
+		say "boot $i failed (status $status, $log)"
+		[ "$try" -lt 3 ] || die "the benchmark guest failed three times: $log"
+	done
+	logs+=("$log")
+done
+# Debian's interpreter: python3-matplotlib is installed for it.
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+prev=()
+if [ -f "$json" ]; then
+	mv "$json" "${json%.json}.prev.json"
+	prev=(--compare "${json%.json}.prev.json")
+fi
+"$py" scripts/bench-report.py --kernel "$kernel" --cpus "$cpus" --json "$json" --svg "$svg" \
+	"${prev[@]}" "${logs[@]}"

@@ -1,6 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Boot a kecpuhp test guest under QEMU (TCG) with hot-pluggable CPU slots.
+"""Boot a kecpuhp test guest under QEMU with hot-pluggable CPU slots.
+
+--accel auto (the default, or $KECPUHP_ACCEL) uses KVM if a probe boot with
+-accel kvm reaches user space within $KECPUHP_ACCEL_TIMEOUT seconds (25),
+and TCG otherwise, saying why on stderr. The probe's verdict is cached per
+kernel and QEMU binary in $KECPUHP_CACHE/accel/, so only the first boot of
+a kernel pays for it. The console log gets a line "host: accel NAME (why)".
 
 The guest asks the host for actions by printing marker lines on its console:
   @@kecpuhp:hotadd CORE@@     device_add a CPU in socket 0, core CORE (QMP);
@@ -22,6 +28,7 @@ this terminal instead; QMP stays available for scripts/qmp.py. --qmp and
 used by scripts/vm.py) at fixed paths.
 """
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -41,6 +48,8 @@ QUERY = re.compile(r"@@kecpuhp:hotadd-query@@")
 EXIT = re.compile(r"@@kecpuhp:guest-exit (\d+)@@")
 # After the guest-exit marker, /init runs poweroff -f: allow this long.
 POWEROFF_GRACE = 60
+# The probe boot runs busybox as init, which prints this line and exits.
+PROBE_LINE = "kecpuhp-accel userspace-ok"
 
 
 def numa_topology(args):
@@ -64,9 +73,9 @@ def numa_options(args):
     return opts
 
 
-def qemu_command(args, qmp_path):
+def qemu_command(args, qmp_path, accel="tcg"):
     append = "console=ttyS0 panic=-1 oops=panic " + (args.append or "")
-    cmd = ["qemu-system-x86_64", "-machine", "pc,vmport=on",
+    cmd = ["qemu-system-x86_64", "-accel", accel, "-machine", "pc,vmport=on",
            "-cpu", "qemu64,-hypervisor", "-smbios", "type=1,serial=VMware-42",
            "-smp", f"{args.smp},maxcpus={args.maxcpus}{numa_topology(args)}",
            "-m", str(args.mem),
@@ -189,6 +198,96 @@ class Runner:
         return self.status if 0 <= self.status <= 255 else 1
 
 
+def accel_cache_file(kernel):
+    """The cache entry of the KVM probe for this kernel and QEMU binary."""
+    cache = os.environ.get("KECPUHP_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "kecpuhp")
+    qemu = shutil.which("qemu-system-x86_64") or "qemu-system-x86_64"
+    ids = []
+    for f in (kernel, qemu):
+        try:
+            st = os.stat(f)
+            ids.append(f"{os.path.realpath(f)}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            ids.append(f)
+    key = hashlib.sha256(" ".join(ids).encode()).hexdigest()[:16]
+    return os.path.join(cache, "accel", key)
+
+
+def probe_kvm(args, timeout):
+    """Boot args.kernel under KVM until user space: (True, why) or (False, why)."""
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return False, "/dev/kvm is missing or not accessible"
+    probe = argparse.Namespace(**vars(args))
+    probe.smp = probe.maxcpus = 1
+    probe.mem = 512
+    probe.control = None
+    probe.interactive = False
+    probe.append = f"rdinit=/bin/busybox -- echo {PROBE_LINE}"
+    tmpdir = tempfile.mkdtemp(prefix="kecpuhp-probe-")
+    cmd = qemu_command(probe, os.path.join(tmpdir, "qmp.sock"), "kvm")
+    last = ""
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                stderr=subprocess.STDOUT)
+    except OSError as e:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        return False, f"cannot start QEMU: {e}"
+    try:
+        deadline = time.monotonic() + timeout
+        buf = b""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+            if not ready:
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                return False, f"QEMU -accel kvm ended before user space: {last or 'no output'}"
+            buf += chunk
+            lines = buf.split(b"\n")
+            buf = lines.pop()
+            for raw in lines:
+                line = raw.decode("utf-8", "replace").strip()
+                if line == PROBE_LINE:
+                    took = timeout - (deadline - time.monotonic())
+                    return True, f"the probe boot reached user space in {took:.1f}s"
+                if "KVM internal error" in line or "KVM_" in line:
+                    # QEMU stops the guest and dumps its registers: no use waiting.
+                    return False, f"QEMU -accel kvm: {line[:160]}"
+                if line and not line.startswith("qemu-system"):
+                    last = line[:160]
+        return False, (f"no user space within {timeout}s under -accel kvm "
+                       f"({'last console line: ' + last if last else 'no console output'})")
+    finally:
+        terminate(proc)
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def choose_accel(args):
+    """The accelerator to boot with and why, probing KVM once per kernel."""
+    if args.accel != "auto":
+        return args.accel, "asked for"
+    entry = accel_cache_file(args.kernel)
+    try:
+        with open(entry, encoding="utf-8") as f:
+            accel, _, why = f.read().strip().partition(" ")
+        if accel in ("kvm", "tcg"):
+            return accel, f"{why} (cached probe, {entry})"
+    except OSError:
+        pass
+    timeout = int(os.environ.get("KECPUHP_ACCEL_TIMEOUT", "25"))
+    ok, why = probe_kvm(args, timeout)
+    accel = "kvm" if ok else "tcg"
+    try:
+        os.makedirs(os.path.dirname(entry), exist_ok=True)
+        with open(entry + ".tmp", "w", encoding="utf-8") as f:
+            f.write(f"{accel} {why}\n")
+        os.replace(entry + ".tmp", entry)
+    except OSError:
+        pass
+    return accel, why
+
+
 def terminate(proc):
     if proc.poll() is None:
         proc.kill()
@@ -208,13 +307,17 @@ def run(args):
     # SIGTERM (make/CI cancelling us) must not leave QEMU behind.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
+        accel, why = choose_accel(args)
+        if accel == "tcg" and args.accel == "auto":
+            print(f"qemu.py: using TCG, KVM not usable: {why}", file=sys.stderr)
         if args.interactive:
             print(f"qemu.py: QMP socket {qmp_path} (scripts/qmp.py {qmp_path} CMD [JSON]); "
                   "Ctrl-A x quits QEMU", file=sys.stderr)
-            return subprocess.call(qemu_command(args, qmp_path))
+            return subprocess.call(qemu_command(args, qmp_path, accel))
         runner = Runner(args, qmp_path)
+        runner.host(f"accel {accel} ({why})", echo=False)
         try:
-            proc = subprocess.Popen(qemu_command(args, qmp_path), stdout=subprocess.PIPE,
+            proc = subprocess.Popen(qemu_command(args, qmp_path, accel), stdout=subprocess.PIPE,
                                     stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         except OSError as e:
             runner.host(f"cannot start QEMU: {e}")
@@ -249,6 +352,9 @@ def main():
     p.add_argument("--control", help="socket for the guest's second serial port")
     p.add_argument("--numa", action="store_true",
                    help="two NUMA nodes, one socket each (--maxcpus and --mem even)")
+    p.add_argument("--accel", choices=("auto", "kvm", "tcg"),
+                   default=os.environ.get("KECPUHP_ACCEL", "auto"),
+                   help="accelerator; auto probes KVM once per kernel ($KECPUHP_ACCEL)")
     args = p.parse_args()
     if args.smp < 1 or args.maxcpus < args.smp:
         p.error("need 1 <= --smp <= --maxcpus")
