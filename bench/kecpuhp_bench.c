@@ -509,39 +509,23 @@ static void bench_native_alloc_cycle(void)
 	(v)[j] = div_u64(ktime_get_ns() - __t, BENCH_PART_OPS);	\
 } while (0)
 
-/* kecpuhp's handle life: allocated, looked up (Deregister), erased. */
-static void bench_handle_cycle(struct xarray *xa, u32 *next)
-{
-	u32 id;
-
-	if (xa_alloc_cyclic(xa, &id, xa, xa_limit_32b, next, GFP_KERNEL) < 0)
-		return;
-	xa_load(xa, id);
-	xa_erase(xa, id);
-}
-
 /*
  * Where a register+deregister goes: the kernel primitives each side uses,
- * timed alone. kecpuhp's handle is an id in a cyclically allocating xarray
- * (allocated, looked up, erased), here a private one holding as many ids
- * as the largest R; the native way has no handle.
+ * timed alone. kecpuhp's handle is a word of its slot table, taken and
+ * given back under the registration lock with no allocation in the steady
+ * state: not timed apart from the whole cycle.
  */
 static void bench_parts(void)
 {
-	static DEFINE_XARRAY_ALLOC1(xa);
 	static DEFINE_MUTEX(mtx);
 	u64 nat[BENCH_MAX_REPS], ke[BENCH_MAX_REPS];
-	unsigned int i, j, fill = min(max_r, 10000u);
 	struct hlist_head hh = HLIST_HEAD_INIT;
 	struct hlist_node hn;
 	struct list_head lh, ln;
-	u32 next = 0, id;
+	unsigned int j;
 	void *p;
 
 	INIT_LIST_HEAD(&lh);
-	for (i = 0; i < fill; i++)
-		if (xa_alloc_cyclic(&xa, &id, &xa, xa_limit_32b, &next, GFP_KERNEL) < 0)
-			break;
 	for (j = 0; j < reps; j++) {
 		bench_part(nat, j, kfree(kzalloc(64, GFP_KERNEL)));
 		bench_part(ke, j, ({ p = kzalloc(64, GFP_KERNEL); kvfree_rcu_mightsleep(p); }));
@@ -552,17 +536,12 @@ static void bench_parts(void)
 		bench_part(nat, j, ({ cpus_read_lock(); mutex_lock(&mtx); mutex_unlock(&mtx);
 				      cpus_read_unlock(); }));
 		nat[j] *= 4;
-		bench_part(ke, j, ({ mutex_lock(&mtx); mutex_unlock(&mtx); }));
-		ke[j] *= 2;
+		bench_part(ke, j, ({ mutex_lock(&mtx); mutex_unlock(&mtx);
+				     cpus_read_lock(); mutex_lock(&mtx); mutex_unlock(&mtx);
+				     cpus_read_unlock(); }));
 	}
 	bench_row_v("register+deregister part: locks", "ns", nat, ke, reps,
-		    "cpus_read_lock + a mutex, x4 vs a mutex x2");
-	for (j = 0; j < reps; j++) {
-		nat[j] = 0;
-		bench_part(ke, j, bench_handle_cycle(&xa, &next));
-	}
-	bench_row_v("register+deregister part: handle", "ns", nat, ke, reps,
-		    "xa_alloc_cyclic + xa_load + xa_erase among max_r ids; native has none");
+		    "cpus_read_lock + a mutex, x4 vs a mutex (Register) + both (Deregister)");
 	for (j = 0; j < reps; j++) {
 		bench_part(nat, j, ({ hlist_add_head(&hn, &hh); hlist_del(&hn);
 				      hlist_add_head(&hn, &hh); hlist_del(&hn); }));
@@ -570,7 +549,6 @@ static void bench_parts(void)
 	}
 	bench_row_v("register+deregister part: lists", "ns", nat, ke, reps,
 		    "hlist add+del x2 vs list_add_tail_rcu + list_del_rcu");
-	xa_destroy(&xa);
 }
 
 /* 5. One register+deregister with R others present. */

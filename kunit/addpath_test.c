@@ -14,7 +14,6 @@
 #include <linux/cpuhotplug.h>
 #include <linux/fs.h>
 #include <linux/module.h>
-#include <linux/mount.h>
 #include <linux/slab.h>
 
 #include "kecpuhp_test.h"
@@ -64,45 +63,10 @@ static void addpath_exit(struct kunit *test)
 	test_exit(test);
 }
 
-/*
- * filp_open() of a sysfs or debugfs @path. Built into the kernel (kunit.py),
- * the suites run at boot before anything mounted /sys: open through a
- * private mount of the file system instead.
- */
-static struct file *open_sys(const char *path, int flags)
-{
-	static const struct { const char *prefix, *fs; } mounts[] = {
-		{ "/sys/kernel/debug/", "debugfs" },
-		{ "/sys/", "sysfs" },
-	};
-	struct file_system_type *type;
-	struct vfsmount *mnt;
-	struct file *f;
-	unsigned int i;
-
-	if (!IS_BUILTIN(CONFIG_KECPUHP_KUNIT_TEST))
-		return filp_open(path, flags, 0);
-	for (i = 0; i < ARRAY_SIZE(mounts); i++)
-		if (str_has_prefix(path, mounts[i].prefix))
-			break;
-	if (i == ARRAY_SIZE(mounts))
-		return ERR_PTR(-ENOENT);
-	type = get_fs_type(mounts[i].fs);
-	if (!type)
-		return ERR_PTR(-ENODEV);
-	mnt = vfs_kern_mount(type, SB_KERNMOUNT, mounts[i].fs, NULL);
-	module_put(type->owner);
-	if (IS_ERR(mnt))
-		return ERR_CAST(mnt);
-	f = file_open_root_mnt(mnt, path + strlen(mounts[i].prefix), flags, 0);
-	mntput(mnt);	/* an open file keeps its own reference */
-	return f;
-}
-
 /* Read a small file into @buf; its length, or a negative errno. */
 static ssize_t read_file(const char *path, char *buf, size_t len)
 {
-	struct file *f = open_sys(path, O_RDONLY);
+	struct file *f = test_open_sys(path, O_RDONLY);
 	loff_t pos = 0;
 	ssize_t n;
 
@@ -124,7 +88,7 @@ static int set_target(unsigned int cpu, int value)
 
 	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/hotplug/target", cpu);
 	snprintf(val, sizeof(val), "%d", value);
-	f = open_sys(path, O_WRONLY);
+	f = test_open_sys(path, O_WRONLY);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
 	n = kernel_write(f, val, strlen(val), &pos);

@@ -94,6 +94,7 @@ int test_vetoed_add(struct kunit *test, int *cpu);
 int test_vetoed_add_on(struct kunit *test, int cpu);
 int test_remove_cpu(unsigned int cpu);
 void test_exit(struct kunit *test);
+struct file *test_open_sys(const char *path, int flags);
 void test_expect_event(struct kunit *test, unsigned int i, int reg,
 		       KE_PROCESSOR_CHANGE_NOTIFY_STATE state, ULONG index);
 

@@ -11,10 +11,14 @@
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
+#include <linux/fs.h>
 #include <linux/irqflags.h>
+#include <linux/module.h>
+#include <linux/mount.h>
 #include <linux/preempt.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
 
 #include "kecpuhp_test.h"
 
@@ -289,4 +293,39 @@ int test_vetoed_add(struct kunit *test, int *cpu)
 {
 	*cpu = test_fresh_cpu(test);
 	return test_vetoed_add_on(test, *cpu);
+}
+
+/*
+ * filp_open() of a sysfs or debugfs @path. Built into the kernel (kunit.py),
+ * the suites run at boot before anything mounted /sys: open through a
+ * private mount of the file system instead.
+ */
+struct file *test_open_sys(const char *path, int flags)
+{
+	static const struct { const char *prefix, *fs; } mounts[] = {
+		{ "/sys/kernel/debug/", "debugfs" },
+		{ "/sys/", "sysfs" },
+	};
+	struct file_system_type *type;
+	struct vfsmount *mnt;
+	struct file *f;
+	unsigned int i;
+
+	if (!IS_BUILTIN(CONFIG_KECPUHP_KUNIT_TEST))
+		return filp_open(path, flags, 0);
+	for (i = 0; i < ARRAY_SIZE(mounts); i++)
+		if (str_has_prefix(path, mounts[i].prefix))
+			break;
+	if (i == ARRAY_SIZE(mounts))
+		return ERR_PTR(-ENOENT);
+	type = get_fs_type(mounts[i].fs);
+	if (!type)
+		return ERR_PTR(-ENODEV);
+	mnt = vfs_kern_mount(type, SB_KERNMOUNT, mounts[i].fs, NULL);
+	module_put(type->owner);
+	if (IS_ERR(mnt))
+		return ERR_CAST(mnt);
+	f = file_open_root_mnt(mnt, path + strlen(mounts[i].prefix), flags, 0);
+	mntput(mnt);	/* an open file keeps its own reference */
+	return f;
 }

@@ -282,7 +282,7 @@ static void node_is_cpumask_of_node(struct kunit *test)
 
 static int read_sysfs(const char *path, char *buf, size_t len)
 {
-	struct file *f = filp_open(path, O_RDONLY, 0);
+	struct file *f = test_open_sys(path, O_RDONLY);
 	loff_t pos = 0;
 	ssize_t n;
 
