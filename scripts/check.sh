@@ -6,7 +6,7 @@
 # the suites under kunit.py, and summarize everything as "N passed,
 # M failed". Environment:
 #   KVERS="6.12 6.1"  the test kernels
-#   BOOTS="kunit hotadd robustness kunitpy package lint"  what to run
+#   BOOTS="kunit hotadd robustness stress kunitpy package lint"  what to run
 #   STRESS_SECONDS=60  the stress duration
 set -euo pipefail
 shopt -s nullglob
@@ -15,7 +15,7 @@ cd "$KECPUHP_TOP"
 
 KVERS=${KVERS:-6.12 6.1}
 STRESS_SECONDS=${STRESS_SECONDS:-60}
-BOOTS=${BOOTS:-kunit hotadd robustness kunitpy package lint}
+BOOTS=${BOOTS:-kunit hotadd robustness stress kunitpy package lint}
 out=$KECPUHP_TOP/build
 logs=$out/logs
 start=$SECONDS
@@ -78,6 +78,9 @@ for kver in $KVERS; do
 	boot "hotadd-$kver" "$kver" 2 5 "" hotadd.sh "$kdir"
 	[ "$kver" = 6.12 ] &&
 		boot "robustness-$kver" "$kver" 10 10 "maxcpus=2 kmemleak=on" robustness.sh "$kdir"
+	# the stress mix with failures after Complete, without kmemleak
+	[ "$kver" = 6.12 ] &&
+		boot "stress-$kver" "$kver" 10 10 "maxcpus=2" stress.sh "$kdir"
 done
 
 if wanted kunitpy; then

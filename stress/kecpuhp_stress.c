@@ -87,7 +87,8 @@ static int stress_fail_state, stress_fail_online_state;
 static int stress_shim_prepare = -1;	/* the shim's prepare state */
 static int stress_parked = -1;		/* the CPU parked after Start */
 static bool stress_parking;		/* a park was asked for and may hold */
-static int stress_unparking = -1;	/* the parked CPU being onlined */
+/* CPUs whose add is parked: no failure above a parked state, see below. */
+static struct cpumask stress_parked_mask;
 static unsigned long stress_deadline;
 
 static bool stress_chance(unsigned int percent)
@@ -364,7 +365,7 @@ static int stress_fail_prepare(unsigned int cpu)
  */
 static int stress_fail_online(unsigned int cpu)
 {
-	if ((int)cpu == READ_ONCE(stress_unparking))
+	if (cpumask_test_cpu(cpu, &stress_parked_mask))
 		return 0;
 	return stress_chance(fail_online_percent) ? -EIO : 0;
 }
@@ -422,18 +423,28 @@ static void stress_find_shim_state(void)
 }
 
 /* Park a new CPU's add after Start, or end the parked one either way. */
+/*
+ * End the parked add one way or the other. A failed attempt leaves it
+ * parked (a failure above it rolls back only to the parked state), so it
+ * stays known until it really ends.
+ */
+static void stress_unpark(void)
+{
+	int cpu = stress_parked, ret;
+
+	ret = stress_chance(50) ? add_cpu(cpu) : stress_set_target(cpu, CPUHP_OFFLINE);
+	if (ret && (cpu_online(cpu) || kecpuhp_cpu_to_index(cpu) != INVALID_PROCESSOR_INDEX))
+		return;
+	cpumask_clear_cpu(cpu, &stress_parked_mask);
+	stress_parked = -1;
+	WRITE_ONCE(stress_parking, false);
+}
+
+/* Park a new CPU's add after Start, or end the parked one. */
 static bool stress_park_step(unsigned int cpu)
 {
 	if (stress_parked >= 0 && stress_chance(30)) {
-		if (stress_chance(50)) {
-			WRITE_ONCE(stress_unparking, stress_parked);
-			add_cpu(stress_parked);
-			WRITE_ONCE(stress_unparking, -1);
-		} else {
-			stress_set_target(stress_parked, CPUHP_OFFLINE);
-		}
-		stress_parked = -1;
-		WRITE_ONCE(stress_parking, false);
+		stress_unpark();
 		return true;
 	}
 	if (stress_parked >= 0 || stress_shim_prepare < 0 || cpu_online(cpu) ||
@@ -441,10 +452,12 @@ static bool stress_park_step(unsigned int cpu)
 	    !stress_chance(park_percent))
 		return false;
 	WRITE_ONCE(stress_parking, true);
+	cpumask_set_cpu(cpu, &stress_parked_mask);
 	if (!stress_set_target(cpu, stress_shim_prepare)) {
 		stress_parked = cpu;
 		atomic_long_inc(&stress_parks);
 	} else {
+		cpumask_clear_cpu(cpu, &stress_parked_mask);
 		WRITE_ONCE(stress_parking, false);
 	}
 	return true;
@@ -464,15 +477,10 @@ static int stress_hotplug(void *unused)
 			ret = 0;
 		} else if (cpu_online(cpu)) {
 			ret = remove_cpu(cpu);
+		} else if ((int)cpu == stress_parked) {
+			ret = 0;		/* stress_park_step() ends it */
 		} else {
-			if (cpu == stress_parked)
-				WRITE_ONCE(stress_unparking, cpu);
 			ret = add_cpu(cpu);
-			WRITE_ONCE(stress_unparking, -1);
-			if (cpu == stress_parked) {
-				stress_parked = -1;
-				WRITE_ONCE(stress_parking, false);
-			}
 		}
 		atomic_inc(&stress_hotplug_seq);
 		/* a new CPU while another's add is parked */
@@ -482,8 +490,8 @@ static int stress_hotplug(void *unused)
 		msleep(get_random_u32() % 10);
 	}
 	/* Leave no add parked behind. */
-	if (stress_parked >= 0)
-		stress_set_target(stress_parked, CPUHP_OFFLINE);
+	if (stress_parked >= 0 && !stress_set_target(stress_parked, CPUHP_OFFLINE))
+		cpumask_clear_cpu(stress_parked, &stress_parked_mask);
 	return 0;
 }
 

@@ -48,7 +48,10 @@ rmmod kecpuhp_fixture
 
 # Stress: registrations against hotplug and injected bring-up failures.
 secs=$(cat $M/stress_seconds 2>/dev/null || echo 60)
-insmod $M/kecpuhp_stress.ko duration_s="$secs"
+# No failures after Complete here: with kmemleak on, 6.12 WARNs in call_rcu()
+# on the next online of a CPU whose online was rolled back from an AP state
+# (scripts/guest/stress.sh runs those, without kmemleak).
+insmod $M/kecpuhp_stress.ko duration_s="$secs" fail_online_percent=0
 line=$(dmesg | grep 'kecpuhp_stress: seconds=' | tail -n 1)
 echo "stress figures: ${line#*kecpuhp_stress: }"
 case "$line" in
