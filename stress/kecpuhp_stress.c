@@ -473,15 +473,13 @@ static int stress_hotplug(void *unused)
 		if (cpu == 0 || !cpu_present(cpu))
 			continue;
 		atomic_inc(&stress_hotplug_seq);
-		if (stress_park_step(cpu)) {
+		/* stress_park_step() also ends a parked add: nothing else does */
+		if (stress_park_step(cpu) || (int)cpu == stress_parked)
 			ret = 0;
-		} else if (cpu_online(cpu)) {
+		else if (cpu_online(cpu))
 			ret = remove_cpu(cpu);
-		} else if ((int)cpu == stress_parked) {
-			ret = 0;		/* stress_park_step() ends it */
-		} else {
+		else
 			ret = add_cpu(cpu);
-		}
 		atomic_inc(&stress_hotplug_seq);
 		/* a new CPU while another's add is parked */
 		if (ret == -EPERM)
