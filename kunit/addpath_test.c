@@ -63,37 +63,14 @@ static void addpath_exit(struct kunit *test)
 	test_exit(test);
 }
 
-/* Read a small file into @buf; its length, or a negative errno. */
-static ssize_t read_file(const char *path, char *buf, size_t len)
-{
-	struct file *f = test_open_sys(path, O_RDONLY);
-	loff_t pos = 0;
-	ssize_t n;
-
-	if (IS_ERR(f))
-		return PTR_ERR(f);
-	n = kernel_read(f, buf, len - 1, &pos);
-	filp_close(f, NULL);
-	buf[n > 0 ? n : 0] = '\0';
-	return n;
-}
-
 /* Write "@value" to the hotplug/target of @cpu: park it at that state. */
 static int set_target(unsigned int cpu, int value)
 {
 	char path[64], val[16];
-	struct file *f;
-	loff_t pos = 0;
-	ssize_t n;
 
 	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/hotplug/target", cpu);
 	snprintf(val, sizeof(val), "%d", value);
-	f = test_open_sys(path, O_WRONLY);
-	if (IS_ERR(f))
-		return PTR_ERR(f);
-	n = kernel_write(f, val, strlen(val), &pos);
-	filp_close(f, NULL);
-	return n < 0 ? n : 0;
+	return test_write_file(path, val);
 }
 
 /* kecpuhp's prepare state, from the kernel's list of states. */
@@ -103,7 +80,7 @@ static int shim_prepare_state(struct kunit *test)
 	int state, found;
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
-	if (read_file(CPUHP_STATES, buf, 2 * PAGE_SIZE) <= 0)
+	if (test_read_file(CPUHP_STATES, buf, 2 * PAGE_SIZE) <= 0)
 		kunit_skip(test, "no " CPUHP_STATES);
 	name = strstr(buf, ": kecpuhp:prepare\n");
 	KUNIT_ASSERT_NOT_NULL(test, name);

@@ -480,21 +480,6 @@ static void offline_is_not_a_processor_change(struct kunit *test)
 
 /* --- a module unloaded with a call running and one queued --- */
 
-static int run_applet(char *applet, char *arg1, char *arg2)
-{
-	char *argv[5], *envp[2];
-
-	argv[0] = "/bin/busybox";
-	argv[1] = applet;
-	argv[2] = arg1;
-	argv[3] = arg2;
-	argv[4] = NULL;
-	envp[0] = "PATH=/bin:/sbin";
-	envp[1] = NULL;
-
-	return call_usermodehelper(argv[0], argv, envp, UMH_WAIT_PROC);
-}
-
 static bool fixture_here(void)
 {
 	struct file *f = filp_open(FIXTURE_KO, O_RDONLY, 0);
@@ -513,12 +498,12 @@ static void module_unloaded_with_call_pending(struct kunit *test)
 	if (!fixture_here())
 		kunit_skip(test, FIXTURE_KO " is not here (run in make check's guest)");
 	/* It registers with a stale sequence: a call (1 s long) starts at once. */
-	KUNIT_ASSERT_EQ(test, run_applet("insmod", FIXTURE_KO, "avail_leak=1"), 0);
+	KUNIT_ASSERT_EQ(test, test_run_applet("insmod", FIXTURE_KO, "avail_leak=1"), 0);
 	s0 = seq_now();
 	/* a change queues a second call behind the running one */
 	KUNIT_ASSERT_EQ(test, test_remove_cpu(cpu), 0);
 	KUNIT_EXPECT_TRUE(test, wait_seq(s0 + 2));
-	KUNIT_ASSERT_EQ(test, run_applet("rmmod", "kecpuhp_fixture", NULL), 0);
+	KUNIT_ASSERT_EQ(test, test_run_applet("rmmod", "kecpuhp_fixture", NULL), 0);
 	/* its text is gone: any later call would oops */
 	KUNIT_ASSERT_EQ(test, add_cpu(cpu), 0);
 	KUNIT_EXPECT_TRUE(test, wait_seq(s0 + 4));

@@ -95,6 +95,9 @@ int test_vetoed_add_on(struct kunit *test, int cpu);
 int test_remove_cpu(unsigned int cpu);
 void test_exit(struct kunit *test);
 struct file *test_open_sys(const char *path, int flags);
+int test_run_applet(char *applet, char *arg1, char *arg2);
+ssize_t test_read_file(const char *path, char *buf, size_t len);
+int test_write_file(const char *path, const char *val);
 void test_expect_event(struct kunit *test, unsigned int i, int reg,
 		       KE_PROCESSOR_CHANGE_NOTIFY_STATE state, ULONG index);
 

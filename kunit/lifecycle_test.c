@@ -47,21 +47,6 @@ static int lifecycle_init(struct kunit *test)
 	return 0;
 }
 
-/* Run a busybox applet in user space and wait for it. */
-static int run_applet(char *applet, char *arg1, char *arg2)
-{
-	char *argv[5], *envp[2];
-
-	argv[0] = "/bin/busybox";
-	argv[1] = applet;
-	argv[2] = arg1;
-	argv[3] = arg2;
-	argv[4] = NULL;
-	envp[0] = "PATH=/bin:/sbin";
-	envp[1] = NULL;
-	return call_usermodehelper(argv[0], argv, envp, UMH_WAIT_PROC);
-}
-
 static bool file_exists(const char *path)
 {
 	struct file *f = filp_open(path, O_RDONLY, 0);
@@ -119,11 +104,11 @@ static void module_unloaded_with_live_registration(struct kunit *test)
 		kunit_skip(test, "built into the kernel (kunit.py): no module to load or unload");
 	if (!file_exists(FIXTURE_KO))
 		kunit_skip(test, FIXTURE_KO " is not here (run in make check's guest)");
-	KUNIT_ASSERT_EQ(test, run_applet("insmod", FIXTURE_KO, "leak=1"), 0);
+	KUNIT_ASSERT_EQ(test, test_run_applet("insmod", FIXTURE_KO, "leak=1"), 0);
 	KUNIT_EXPECT_EQ(test, test_vetoed_add(test, &cpu), -ENOMEM);
 	/* Start and Failure reached the fixture: it was registered */
 	KUNIT_EXPECT_EQ(test, read_number("/sys/module/kecpuhp_fixture/parameters/calls"), 2);
-	KUNIT_ASSERT_EQ(test, run_applet("rmmod", "kecpuhp_fixture", NULL), 0);
+	KUNIT_ASSERT_EQ(test, test_run_applet("rmmod", "kecpuhp_fixture", NULL), 0);
 	/* its text is gone: a hot-add that still called it would oops here */
 	rec_reset();
 	KUNIT_EXPECT_EQ(test, test_vetoed_add(test, &cpu), -ENOMEM);
@@ -142,12 +127,12 @@ static int failslab_set(const char *space)
 	int ret;
 
 	if (!space)
-		return run_applet("sh", "-c", "echo 0 > " FAILSLAB "probability");
+		return test_run_applet("sh", "-c", "echo 0 > " FAILSLAB "probability");
 	cmd = kasprintf(GFP_KERNEL, "cd %s && %s && echo %s > space && echo 100 > probability",
 			FAILSLAB, FAILSLAB_FOR_MARKED_TASKS, space);
 	if (!cmd)
 		return -ENOMEM;
-	ret = run_applet("sh", "-c", cmd);
+	ret = test_run_applet("sh", "-c", cmd);
 	kfree(cmd);
 	return ret;
 }
@@ -203,12 +188,12 @@ static void registration_cleaned_with_its_caller(struct kunit *test)
 	cmd = kasprintf(GFP_KERNEL, "insmod %s mode=caller cb=%lu", HELPER_KO,
 			(unsigned long)test_helper_callback);
 	KUNIT_ASSERT_NOT_NULL(test, cmd);
-	ret = run_applet("sh", "-c", cmd);
+	ret = test_run_applet("sh", "-c", cmd);
 	kfree(cmd);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	KUNIT_EXPECT_EQ(test, test_vetoed_add(test, &cpu), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, atomic_read(&helper_calls), 2);	/* Start, Failure */
-	KUNIT_ASSERT_EQ(test, run_applet("rmmod", HELPER, NULL), 0);
+	KUNIT_ASSERT_EQ(test, test_run_applet("rmmod", HELPER, NULL), 0);
 	/* the caller's context may be gone: nothing may call the callback now */
 	calls = atomic_read(&helper_calls);
 	KUNIT_EXPECT_EQ(test, test_vetoed_add(test, &cpu), -ENOMEM);
@@ -224,14 +209,14 @@ static void registration_cleaned_with_its_callback(struct kunit *test)
 
 	need_helper(test);
 	rec_reset();
-	KUNIT_ASSERT_EQ(test, run_applet("insmod", HELPER_KO, "mode=callee"), 0);
+	KUNIT_ASSERT_EQ(test, test_run_applet("insmod", HELPER_KO, "mode=callee"), 0);
 	fn = (PPROCESSOR_CALLBACK_FUNCTION)read_ulong(HELPER_PARAM "callback");
 	KUNIT_ASSERT_NOT_NULL(test, fn);
 	h = KeRegisterProcessorChangeCallback(fn, NULL, 0);
 	KUNIT_ASSERT_NOT_NULL(test, h);
 	KUNIT_EXPECT_EQ(test, test_vetoed_add(test, &cpu), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, read_number(HELPER_PARAM "calls"), 2);	/* Start, Failure */
-	KUNIT_ASSERT_EQ(test, run_applet("rmmod", HELPER, NULL), 0);
+	KUNIT_ASSERT_EQ(test, test_run_applet("rmmod", HELPER, NULL), 0);
 	/* its text is gone: a hot-add that still called it would oops here */
 	rec_reset();
 	KUNIT_EXPECT_EQ(test, test_vetoed_add(test, &cpu), -ENOMEM);
@@ -281,12 +266,12 @@ static void unrelated_unload_does_not_wait_for_a_pass(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	init_completion(&s->in_callback);
 	init_completion(&s->done);
-	KUNIT_ASSERT_EQ(test, run_applet("insmod", HELPER_KO, "mode=none"), 0);
+	KUNIT_ASSERT_EQ(test, test_run_applet("insmod", HELPER_KO, "mode=none"), 0);
 	t = kthread_run(slow_replay_thread, s, "kecpuhp-test-slow");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	wait_for_completion(&s->in_callback);
 	t0 = ktime_get();
-	KUNIT_EXPECT_EQ(test, run_applet("rmmod", HELPER, NULL), 0);
+	KUNIT_EXPECT_EQ(test, test_run_applet("rmmod", HELPER, NULL), 0);
 	ms = ktime_ms_delta(ktime_get(), t0);
 	KUNIT_EXPECT_TRUE_MSG(test, READ_ONCE(s->sleeping),
 			      "rmmod took %lld ms: it waited for the pass", ms);
@@ -304,7 +289,7 @@ static int write_proc(const char *path, const char *value)
 
 	if (!cmd)
 		return -ENOMEM;
-	ret = run_applet("sh", "-c", cmd);
+	ret = test_run_applet("sh", "-c", cmd);
 	kfree(cmd);
 	return ret;
 }

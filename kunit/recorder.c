@@ -19,6 +19,7 @@
 #include <linux/smp.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/umh.h>
 
 #include "kecpuhp_test.h"
 
@@ -328,4 +329,48 @@ struct file *test_open_sys(const char *path, int flags)
 	f = file_open_root_mnt(mnt, path + strlen(mounts[i].prefix), flags, 0);
 	mntput(mnt);	/* an open file keeps its own reference */
 	return f;
+}
+
+/* Run a busybox applet in user space and wait for it. */
+int test_run_applet(char *applet, char *arg1, char *arg2)
+{
+	char *argv[5], *envp[2];
+
+	argv[0] = "/bin/busybox";
+	argv[1] = applet;
+	argv[2] = arg1;
+	argv[3] = arg2;
+	argv[4] = NULL;
+	envp[0] = "PATH=/bin:/sbin";
+	envp[1] = NULL;
+	return call_usermodehelper(argv[0], argv, envp, UMH_WAIT_PROC);
+}
+
+/* A small sysfs or debugfs file into @buf, NUL-terminated; its length or an errno. */
+ssize_t test_read_file(const char *path, char *buf, size_t len)
+{
+	struct file *f = test_open_sys(path, O_RDONLY);
+	loff_t pos = 0;
+	ssize_t n;
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	n = kernel_read(f, buf, len - 1, &pos);
+	filp_close(f, NULL);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+/* Write @val to a sysfs or debugfs file: 0 or an errno. */
+int test_write_file(const char *path, const char *val)
+{
+	struct file *f = test_open_sys(path, O_WRONLY);
+	loff_t pos = 0;
+	ssize_t n;
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	n = kernel_write(f, val, strlen(val), &pos);
+	filp_close(f, NULL);
+	return n < 0 ? n : 0;
 }

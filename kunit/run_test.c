@@ -868,23 +868,9 @@ static void dpc_removal_race(struct kunit *test)
 
 #define FIXTURE_KO	"/kecpuhp/kecpuhp_fixture.ko"
 
-static int run_applet(char *applet, char *arg1, char *arg2)
-{
-	char *argv[5], *envp[2];
-
-	argv[0] = "/bin/busybox";
-	argv[1] = applet;
-	argv[2] = arg1;
-	argv[3] = arg2;
-	argv[4] = NULL;
-	envp[0] = "PATH=/bin:/sbin";
-	envp[1] = NULL;
-	return call_usermodehelper(argv[0], argv, envp, UMH_WAIT_PROC);
-}
-
 static int run_rmmod_fixture(void *unused)
 {
-	return run_applet("rmmod", "kecpuhp_fixture", NULL);
+	return test_run_applet("rmmod", "kecpuhp_fixture", NULL);
 }
 
 /*
@@ -907,7 +893,7 @@ static void dpc_module_unloaded_with_queued(struct kunit *test)
 	run_pin(test, a);
 	blk = run_block(test, b);
 	snprintf(arg, sizeof(arg), "dpc_at=%u", b);
-	KUNIT_EXPECT_EQ(test, run_applet("insmod", FIXTURE_KO, arg), 0);
+	KUNIT_EXPECT_EQ(test, test_run_applet("insmod", FIXTURE_KO, arg), 0);
 	/*
 	 * rmmod waits for an RCU grace period after the module notifiers,
 	 * which the busy processor holds up: release it from here meanwhile.

@@ -282,17 +282,10 @@ static void node_is_cpumask_of_node(struct kunit *test)
 
 static int read_sysfs(const char *path, char *buf, size_t len)
 {
-	struct file *f = test_open_sys(path, O_RDONLY);
-	loff_t pos = 0;
-	ssize_t n;
+	ssize_t n = test_read_file(path, buf, len);
 
-	if (IS_ERR(f))
-		return PTR_ERR(f);
-	n = kernel_read(f, buf, len - 1, &pos);
-	filp_close(f, NULL);
 	if (n < 0)
 		return n;
-	buf[n] = 0;
 	strim(buf);
 	return 0;
 }
